@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# AvatarKit build entry point. Safe to run repeatedly; installs what it needs.
+#   ./build.sh test    restore, build, run every test project, print the summary line
+#   ./build.sh demo    run the CLI's scripted demo (no API keys needed: the sandbox is used)
+#   ./build.sh pack    produce the NuGet packages in artifacts/packages
+#   ./build.sh bench   run the BenchmarkDotNet suite
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+ARTIFACTS="$ROOT/artifacts"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Debian packages the tests and the demo use: FFmpeg (recording, capture), PulseAudio with a
+# virtual microphone, espeak-ng and sox (real speech for tests), PortAudio, Node.js (fetches the
+# LiveKit native library from npm and runs the fake LiveKit server).
+APT_PACKAGES=(ffmpeg pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox libportaudio2 nodejs npm)
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+ensure_apt_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # npm may come with a Node.js that was not installed through apt.
+  if command -v npm >/dev/null 2>&1; then
+    local filtered=()
+    for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+    missing=("${filtered[@]}")
+  fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "missing packages (${missing[*]}) and no apt-get: install them with your package manager"
+    return 0
+  fi
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  log "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# A headless PulseAudio with a virtual microphone 'vmic' that tests feed with WAV files.
+start_virtual_microphone() {
+  command -v pulseaudio >/dev/null 2>&1 || return 0
+  pulseaudio --check 2>/dev/null || pulseaudio -D --exit-idle-time=-1 --system=false 2>/dev/null || true
+  for _ in 1 2 3 4 5 6 7 8 9 10; do pactl info >/dev/null 2>&1 && break; sleep 0.2; done
+  pactl list short sinks 2>/dev/null | grep -q vmic_sink || pactl load-module module-null-sink sink_name=vmic_sink rate=16000 channels=1 >/dev/null
+  pactl list short sources 2>/dev/null | grep -qw vmic || pactl load-module module-remap-source master=vmic_sink.monitor source_name=vmic >/dev/null
+  pactl set-default-source vmic >/dev/null 2>&1 || true
+}
+
+# Sums the TRX files of one run into: Tests: N passed, N failed, N skipped
+summarize_tests() {
+  local dir=$1 passed=0 failed=0 skipped=0
+  shopt -s nullglob
+  for trx in "$dir"/*.trx; do
+    local counters
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+    local p f n
+    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
+  done
+  echo "Tests: $passed passed, $failed failed, $skipped skipped"
+}
+
+cmd_test() {
+  ensure_apt_packages
+  start_virtual_microphone
+  log "building"
+  dotnet build AvatarKit.sln -c Release -warnaserror -nologo -v q
+  local results="$ARTIFACTS/test-results"
+  rm -rf "$results"; mkdir -p "$results"
+  log "testing"
+  local status=0
+  # Microsoft.Testing.Platform (global.json); exit code 8 means a project has no tests yet.
+  dotnet test --solution AvatarKit.sln -c Release --no-build \
+    --results-directory "$results" --report-xunit-trx --ignore-exit-code 8 "$@" || status=$?
+  summarize_tests "$results" | tee "$results/summary.txt"
+  return $status
+}
+
+cmd_demo() {
+  ensure_apt_packages
+  dotnet run --project samples/AvatarKit.Cli -c Release -- demo "$@"
+}
+
+cmd_pack() {
+  rm -rf "$ARTIFACTS/packages"
+  dotnet pack AvatarKit.sln -c Release -nologo -o "$ARTIFACTS/packages"
+  ls -1 "$ARTIFACTS/packages"
+}
+
+cmd_bench() {
+  dotnet run --project benchmarks/AvatarKit.Benchmarks -c Release -- --filter "${1:-*}" --exporters github json
+}
+
+case "${1:-test}" in
+  test) shift || true; cmd_test "$@" ;;
+  demo) shift; cmd_demo "$@" ;;
+  pack) cmd_pack ;;
+  bench) shift; cmd_bench "$@" ;;
+  *) echo "usage: $0 {test|demo|pack|bench}" >&2; exit 2 ;;
+esac
