@@ -1,0 +1,65 @@
+// The M.E.AI speech-to-text contracts are experimental (MEAI001); the pipeline is built on them by design.
+#pragma warning disable MEAI001
+
+using Microsoft.Extensions.AI;
+
+namespace AvatarKit;
+
+/// <summary>
+/// The convention by which a streaming <see cref="ISpeechToTextClient"/> tells the pipeline where
+/// the user's turns begin and end, on top of Microsoft.Extensions.AI's plain updates.
+/// </summary>
+/// <remarks>
+/// <para>A client that follows it gives faster, more exact turns:</para>
+/// <list type="bullet">
+/// <item>an update of kind <see cref="SpeechStarted"/> when voice activity starts (triggers barge-in);</item>
+/// <item><see cref="SpeechToTextResponseUpdateKind.TextUpdating"/> for interim text,
+/// <see cref="SpeechToTextResponseUpdateKind.TextUpdated"/> for each final segment;</item>
+/// <item><see cref="SpeechFinalProperty"/> = <see langword="true"/> in a final segment's
+/// <c>AdditionalProperties</c> when the speaker paused (end of turn), and/or an update of kind
+/// <see cref="UtteranceEnd"/> after the last word of an utterance (end of turn).</item>
+/// </list>
+/// <para>
+/// A plain client needs none of it: its first interim or final text counts as speech start, and a
+/// turn ends <see cref="AvatarPipelineOptions.SilenceTimeout"/> after the last final segment when no
+/// further text arrives. The audio the pipeline streams to the client is raw PCM16 little-endian
+/// at <see cref="SpeechToTextOptions.SpeechSampleRate"/> (mono), without a WAV header.
+/// </para>
+/// </remarks>
+public static class SpeechTurnSignals
+{
+    /// <summary>The update kind for "voice activity started" (Deepgram's <c>SpeechStarted</c>).</summary>
+    public static SpeechToTextResponseUpdateKind SpeechStarted { get; } = new("speech_started");
+
+    /// <summary>The update kind for "the utterance ended" (Deepgram's <c>UtteranceEnd</c>).</summary>
+    public static SpeechToTextResponseUpdateKind UtteranceEnd { get; } = new("utterance_end");
+
+    /// <summary>The <c>AdditionalProperties</c> key of a final segment that ends the speaker's turn (Deepgram's <c>speech_final</c>).</summary>
+    public const string SpeechFinalProperty = "speech_final";
+
+    /// <summary>Gets a value indicating whether <paramref name="update"/> says voice activity started.</summary>
+    /// <param name="update">The update.</param>
+    /// <returns><see langword="true"/> for a speech-start signal.</returns>
+    public static bool IsSpeechStarted(SpeechToTextResponseUpdate update) =>
+        update is not null && (update.Kind == SpeechStarted || update.Kind == new SpeechToTextResponseUpdateKind("speechstarted"));
+
+    /// <summary>Gets a value indicating whether <paramref name="update"/> says the utterance ended.</summary>
+    /// <param name="update">The update.</param>
+    /// <returns><see langword="true"/> for an utterance-end signal.</returns>
+    public static bool IsUtteranceEnd(SpeechToTextResponseUpdate update) =>
+        update is not null && (update.Kind == UtteranceEnd || update.Kind == new SpeechToTextResponseUpdateKind("utteranceend"));
+
+    /// <summary>Gets a value indicating whether a final segment ends the speaker's turn.</summary>
+    /// <param name="update">The update.</param>
+    /// <returns><see langword="true"/> when <see cref="SpeechFinalProperty"/> is true.</returns>
+    public static bool IsSpeechFinal(SpeechToTextResponseUpdate update) =>
+        update?.AdditionalProperties is { } properties
+        && (properties.TryGetValue(SpeechFinalProperty, out var value) || properties.TryGetValue("speechFinal", out value))
+        && value switch
+        {
+            bool b => b,
+            string s => bool.TryParse(s, out var parsed) && parsed,
+            System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.True } => true,
+            _ => false,
+        };
+}
