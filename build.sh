@@ -57,11 +57,12 @@ summarize_tests() {
   for trx in "$dir"/*.trx; do
     local counters
     counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-    local p f n
+    local p f e n
     p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
     f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")
     n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
-    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${n:-0}))
   done
   echo "Tests: $passed passed, $failed failed, $skipped skipped"
 }
