@@ -1,6 +1,7 @@
 // The M.E.AI speech-to-text contracts are experimental (MEAI001); the pipeline is built on them by design.
 #pragma warning disable MEAI001
 
+using System.Text.Json;
 using Microsoft.Extensions.AI;
 
 namespace AvatarKit;
@@ -13,6 +14,8 @@ namespace AvatarKit;
 /// <para>A client that follows it gives faster, more exact turns:</para>
 /// <list type="bullet">
 /// <item>an update of kind <see cref="SpeechStarted"/> when voice activity starts (triggers barge-in);</item>
+/// <item>kind and property names may carry a provider prefix: <c>deepgram.speech_started</c>,
+/// <c>deepgram.utterance_end</c> and <c>deepgram.speech_final</c> are understood;</item>
 /// <item><see cref="SpeechToTextResponseUpdateKind.TextUpdating"/> for interim text,
 /// <see cref="SpeechToTextResponseUpdateKind.TextUpdated"/> for each final segment;</item>
 /// <item><see cref="SpeechFinalProperty"/> = <see langword="true"/> in a final segment's
@@ -40,26 +43,45 @@ public static class SpeechTurnSignals
     /// <summary>Gets a value indicating whether <paramref name="update"/> says voice activity started.</summary>
     /// <param name="update">The update.</param>
     /// <returns><see langword="true"/> for a speech-start signal.</returns>
-    public static bool IsSpeechStarted(SpeechToTextResponseUpdate update) =>
-        update is not null && (update.Kind == SpeechStarted || update.Kind == new SpeechToTextResponseUpdateKind("speechstarted"));
+    public static bool IsSpeechStarted(SpeechToTextResponseUpdate update) => IsKind(update, SpeechStarted.Value);
 
     /// <summary>Gets a value indicating whether <paramref name="update"/> says the utterance ended.</summary>
     /// <param name="update">The update.</param>
     /// <returns><see langword="true"/> for an utterance-end signal.</returns>
-    public static bool IsUtteranceEnd(SpeechToTextResponseUpdate update) =>
-        update is not null && (update.Kind == UtteranceEnd || update.Kind == new SpeechToTextResponseUpdateKind("utteranceend"));
+    public static bool IsUtteranceEnd(SpeechToTextResponseUpdate update) => IsKind(update, UtteranceEnd.Value);
 
     /// <summary>Gets a value indicating whether a final segment ends the speaker's turn.</summary>
     /// <param name="update">The update.</param>
-    /// <returns><see langword="true"/> when <see cref="SpeechFinalProperty"/> is true.</returns>
-    public static bool IsSpeechFinal(SpeechToTextResponseUpdate update) =>
-        update?.AdditionalProperties is { } properties
-        && (properties.TryGetValue(SpeechFinalProperty, out var value) || properties.TryGetValue("speechFinal", out value))
-        && value switch
+    /// <returns><see langword="true"/> when <see cref="SpeechFinalProperty"/> (or a provider-prefixed form of it) is true.</returns>
+    public static bool IsSpeechFinal(SpeechToTextResponseUpdate update)
+    {
+        if (update?.AdditionalProperties is not { } properties)
         {
-            bool b => b,
-            string s => bool.TryParse(s, out var parsed) && parsed,
-            System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.True } => true,
-            _ => false,
-        };
+            return false;
+        }
+
+        foreach (var (key, value) in properties)
+        {
+            if (IsName(key, SpeechFinalProperty) && value switch
+            {
+                bool b => b,
+                string s => bool.TryParse(s, out var parsed) && parsed,
+                JsonElement { ValueKind: JsonValueKind.True } => true,
+                _ => false,
+            })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsKind(SpeechToTextResponseUpdate update, string name) => update is not null && IsName(update.Kind.Value, name);
+
+    // "speech_started", or a provider-prefixed "deepgram.speech_started"; Deepgram's own spelling "SpeechStarted" too.
+    private static bool IsName(string? value, string name) =>
+        value is not null
+        && (value.EndsWith(name, StringComparison.OrdinalIgnoreCase) && (value.Length == name.Length || value[^(name.Length + 1)] == '.')
+            || string.Equals(value.Replace("_", string.Empty, StringComparison.Ordinal), name.Replace("_", string.Empty, StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
 }

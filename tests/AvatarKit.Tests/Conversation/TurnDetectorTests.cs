@@ -82,6 +82,8 @@ public sealed class TurnDetectorTests : IDisposable
     [Theory]
     [InlineData("speech_started", true)]
     [InlineData("SpeechStarted", true)]
+    [InlineData("deepgram.speech_started", true)]
+    [InlineData("notspeech_started", false)]
     [InlineData("utterance_end", false)]
     public void Speech_start_signals_are_recognized_by_name(string kind, bool expected) =>
         Assert.Equal(expected, SpeechTurnSignals.IsSpeechStarted(new SpeechToTextResponseUpdate { Kind = new SpeechToTextResponseUpdateKind(kind) }));
@@ -92,6 +94,7 @@ public sealed class TurnDetectorTests : IDisposable
         static SpeechToTextResponseUpdate With(object value) => new("x") { AdditionalProperties = new() { ["speech_final"] = value } };
 
         Assert.True(SpeechTurnSignals.IsSpeechFinal(With(true)));
+        Assert.True(SpeechTurnSignals.IsSpeechFinal(new SpeechToTextResponseUpdate("x") { AdditionalProperties = new() { ["deepgram.speech_final"] = true } }));
         Assert.True(SpeechTurnSignals.IsSpeechFinal(With("true")));
         Assert.True(SpeechTurnSignals.IsSpeechFinal(With(System.Text.Json.JsonDocument.Parse("true").RootElement)));
         Assert.False(SpeechTurnSignals.IsSpeechFinal(With(false)));
