@@ -227,7 +227,7 @@ public sealed partial class GeminiChatClient : IChatClient
 
     private HttpRequestMessage CreatePost(string model, string method, string? query, GenerateContentRequest body)
     {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, GeminiJsonContext.Default.GenerateContentRequest));
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, GeminiJsonContext.Wire.GenerateContentRequest));
         content.Headers.ContentType = JsonMediaType;
         return new HttpRequestMessage(HttpMethod.Post, BuildUri($"{ModelPath(model)}:{method}", query)) { Content = content };
     }

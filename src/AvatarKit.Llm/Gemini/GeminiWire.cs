@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -261,4 +262,14 @@ internal sealed class ModelResource
 [JsonSerializable(typeof(GoogleErrorEnvelope))]
 [JsonSerializable(typeof(ListModelsResponse))]
 [JsonSerializable(typeof(ModelResource))]
-internal sealed partial class GeminiJsonContext : JsonSerializerContext;
+internal sealed partial class GeminiJsonContext : JsonSerializerContext
+{
+    /// <summary>Like <see cref="JsonSerializerContext"/>'s default, but writes non-ASCII text as is (a JSON body, not HTML).</summary>
+    public static GeminiJsonContext Wire { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowReadingFromString,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -251,13 +251,9 @@ public sealed partial class GeminiEmulator : IAsyncDisposable
         var responseId = $"emu{Interlocked.Increment(ref _responseCounter):D6}{Guid.NewGuid():N}"[..22];
         var chunks = BuildChunks(request, answer, model, responseId, out var final);
         var ttft = Options.TimeToFirstToken + (fault is { Kind: GeminiEmulatorFaultKind.SlowFirstToken } ? fault.Delay : TimeSpan.Zero);
-        if (ttft > TimeSpan.Zero)
-        {
-            await Task.Delay(ttft, cancellation).ConfigureAwait(false);
-        }
-
         if (!streaming)
         {
+            await Task.Delay(ttft, cancellation).ConfigureAwait(false);
             if (fault is { Kind: GeminiEmulatorFaultKind.CutMidAnswer or GeminiEmulatorFaultKind.CutMidEvent })
             {
                 context.Abort();
@@ -268,11 +264,14 @@ public sealed partial class GeminiEmulator : IAsyncDisposable
             return;
         }
 
+        // A stream's headers come at once; the time to first token is spent before the first event.
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         await response.StartAsync(cancellation).ConfigureAwait(false);
+        await response.Body.FlushAsync(cancellation).ConfigureAwait(false);
+        await Task.Delay(ttft, cancellation).ConfigureAwait(false);
         var faultAt = fault is null or { Kind: GeminiEmulatorFaultKind.SlowFirstToken } ? int.MaxValue : fault.AfterChunks;
         for (var i = 0; i < chunks.Count; i++)
         {
@@ -306,12 +305,12 @@ public sealed partial class GeminiEmulator : IAsyncDisposable
         switch (fault.Kind)
         {
             case GeminiEmulatorFaultKind.CutMidAnswer:
-                context.Abort();
+                await AbortAfterDrainAsync(context).ConfigureAwait(false);
                 break;
             case GeminiEmulatorFaultKind.CutMidEvent:
                 await response.WriteAsync("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\" and th", context.RequestAborted).ConfigureAwait(false);
                 await response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-                context.Abort();
+                await AbortAfterDrainAsync(context).ConfigureAwait(false);
                 break;
             case GeminiEmulatorFaultKind.MalformedChunk:
                 await WriteEventAsync(response, "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"oops\"}]", context.RequestAborted).ConfigureAwait(false);
@@ -323,6 +322,14 @@ public sealed partial class GeminiEmulator : IAsyncDisposable
                 // EndWithoutFinishReason: the body just ends.
                 break;
         }
+    }
+
+    private static async Task AbortAfterDrainAsync(HttpContext context)
+    {
+        // A reset discards bytes the peer has not read yet; give the flushed events time to arrive,
+        // so the client sees what a cut after them looks like.
+        await Task.Delay(TimeSpan.FromMilliseconds(150), context.RequestAborted).ConfigureAwait(false);
+        context.Abort();
     }
 
     private GeminiEmulatorAnswer PickAnswer(GeminiEmulatorRequest request)
@@ -346,7 +353,7 @@ public sealed partial class GeminiEmulator : IAsyncDisposable
         var json = request.Json!;
         var config = json["generationConfig"] as JsonObject;
         var includeThoughts = config?["thinkingConfig"]?["includeThoughts"]?.GetValue<bool>() == true;
-        var promptTokens = EstimateTokens(json["contents"]) + EstimateTokens(json["systemInstruction"]);
+        var promptTokens = EstimateTokens(json["contents"]) + (json["systemInstruction"] is { } system ? EstimateTokens(system) : 0);
         var thoughtTokens = answer.Thought is null ? 0 : WordRegex().Count(answer.Thought);
         var chunks = new List<(JsonObject Json, int Words)>();
         var finalParts = new JsonArray();
@@ -468,7 +475,7 @@ public sealed partial class GeminiEmulator : IAsyncDisposable
 
     private async Task ListModelsAsync(HttpContext context)
     {
-        var pageSize = int.TryParse(context.Request.Query["pageSize"], out var size) && size > 0 ? Math.Min(size, 1000) : 50;
+        var pageSize = int.TryParse(context.Request.Query["pageSize"], out var size) && size > 0 ? Math.Min(size, Options.MaxPageSize) : Math.Min(50, Options.MaxPageSize);
         var start = int.TryParse(context.Request.Query["pageToken"], out var token) ? token : 0;
         var ids = Options.Models.ToList();
         var page = new JsonObject { ["models"] = new JsonArray([.. ids.Skip(start).Take(pageSize).Select(ModelJson)]) };

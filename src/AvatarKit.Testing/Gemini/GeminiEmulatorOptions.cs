@@ -15,6 +15,9 @@ public sealed class GeminiEmulatorOptions
     /// <summary>Gets or sets how many words one streamed chunk carries.</summary>
     public int WordsPerChunk { get; set; } = 4;
 
+    /// <summary>Gets or sets the largest <c>models.list</c> page the emulator returns (Google: 1000).</summary>
+    public int MaxPageSize { get; set; } = 1000;
+
     /// <summary>Gets the model ids the emulator serves; others get 404.</summary>
     public IList<string> Models { get; } =
     [

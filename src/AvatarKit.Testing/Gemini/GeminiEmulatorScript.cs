@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace AvatarKit.Testing.Gemini;
 
 /// <summary>What the Gemini emulator answers to one generate request.</summary>
-public sealed class GeminiEmulatorAnswer
+public sealed record GeminiEmulatorAnswer
 {
     private GeminiEmulatorAnswer()
     {
