@@ -47,7 +47,9 @@ public sealed class GeminiApiException : AvatarApiException
     {
     }
 
-    /// <summary>Gets a value indicating whether trying again later may succeed (429, 5xx, a cut stream).</summary>
+    /// <summary>Gets a value indicating whether trying again later may succeed (429, 5xx, a timeout, a network failure, a cut stream).</summary>
     public bool IsTransient =>
-        StatusCode is HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError || ProviderCode == IncompleteStreamCode;
+        StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout or >= HttpStatusCode.InternalServerError
+        || ProviderCode == IncompleteStreamCode
+        || InnerException is HttpRequestException;
 }

@@ -220,5 +220,6 @@ public sealed class GeminiErrorTests
 
         Assert.Contains("http://127.0.0.1:9", error.Message, StringComparison.Ordinal);
         Assert.IsType<HttpRequestException>(error.InnerException);
+        Assert.True(error.IsTransient);
     }
 }
