@@ -78,9 +78,50 @@ public sealed partial class GeminiChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(messages);
         var model = GeminiChatMapper.ResolveModel(options, _options);
         var body = GeminiChatMapper.CreateRequest(this, messages, options, _options);
+        for (var attempt = 0; ; attempt++)
+        {
+            // HTTP errors are retried by the HTTP client's resilience handler; this loop retries a
+            // stream that failed after its 200 but before it produced any update.
+            var state = new StreamState();
+            var updates = StreamOnceAsync(model, body, state, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using var scope = updates.ConfigureAwait(false);
+            TimeSpan? retryDelay = null;
+            while (true)
+            {
+                try
+                {
+                    if (!await updates.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (GeminiApiException exception) when (state is { Started: true, Yielded: false } && exception.IsTransient && attempt < _options.MaxRetries
+                    && (exception.RetryAfter ?? TimeSpan.Zero) <= _options.MaxRetryDelay)
+                {
+                    retryDelay = exception.RetryAfter ?? _options.RetryBaseDelay * Math.Pow(2, attempt);
+                    Log.RetryingStream(_logger, model, exception.ProviderCode, retryDelay.Value.TotalMilliseconds);
+                    break;
+                }
+
+                state.Yielded = true;
+                yield return updates.Current;
+            }
+
+            if (retryDelay is not { } delay)
+            {
+                yield break;
+            }
+
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> StreamOnceAsync(string model, GenerateContentRequest body, StreamState state, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         Log.Requesting(_logger, model, streaming: true);
         using var request = CreatePost(model, "streamGenerateContent", "alt=sse", body);
         using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, "streamGenerateContent", cancellationToken).ConfigureAwait(false);
+        state.Started = true;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using var streamScope = stream.ConfigureAwait(false);
@@ -289,8 +330,18 @@ public sealed partial class GeminiChatClient : IChatClient
         Log.Finished(_logger, model, finishReason?.Value, response.UsageMetadata?.PromptTokenCount, response.UsageMetadata?.CandidatesTokenCount);
     }
 
+    private sealed class StreamState
+    {
+        public bool Started { get; set; }
+
+        public bool Yielded { get; set; }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(6, LogLevel.Warning, "Gemini {Model} stream failed before any update ({ProviderCode}); retrying in {DelayMs} ms.")]
+        public static partial void RetryingStream(ILogger logger, string model, string? providerCode, double delayMs);
+
         [LoggerMessage(1, LogLevel.Debug, "Gemini request to {Model} (streaming: {Streaming}).")]
         public static partial void Requesting(ILogger logger, string model, bool streaming);
 

@@ -176,13 +176,34 @@ public sealed class GeminiErrorTests
     [Fact]
     public async Task Stalled_stream_fails_after_the_idle_timeout_instead_of_hanging()
     {
-        await using var fixture = await GeminiFixture.StartAsync(o => o.StreamIdleTimeout = TimeSpan.FromMilliseconds(300));
+        await using var fixture = await GeminiFixture.StartAsync(o =>
+        {
+            o.StreamIdleTimeout = TimeSpan.FromMilliseconds(300);
+            o.MaxRetries = 0;
+        });
         fixture.Emulator.EnqueueFault(GeminiEmulatorFault.SlowFirstToken(TimeSpan.FromSeconds(30)));
 
         var error = await Assert.ThrowsAsync<GeminiApiException>(() => fixture.Client.GetStreamingResponseAsync("Hi", cancellationToken: Ct).ToListAsync(Ct).AsTask());
 
         Assert.Equal(GeminiApiException.IncompleteStreamCode, error.ProviderCode);
         Assert.Contains("stalled", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(GeminiEmulatorFaultKind.ErrorEvent)]
+    [InlineData(GeminiEmulatorFaultKind.CutMidEvent)]
+    [InlineData(GeminiEmulatorFaultKind.SlowFirstToken)]
+    public async Task Stream_failing_before_any_text_is_retried(GeminiEmulatorFaultKind kind)
+    {
+        await using var fixture = await GeminiFixture.StartAsync(o => o.StreamIdleTimeout = TimeSpan.FromMilliseconds(300));
+        fixture.Emulator.EnqueueFault(new GeminiEmulatorFault(kind, 503, "UNAVAILABLE", "The model is overloaded. Please try again later.", Delay: TimeSpan.FromSeconds(30), AfterChunks: 0));
+        fixture.Emulator.Enqueue(GeminiEmulatorAnswer.FromText("Lost."));
+        fixture.Emulator.Enqueue(GeminiEmulatorAnswer.FromText("Second try."));
+
+        var response = await fixture.Client.GetStreamingResponseAsync("Hi", cancellationToken: Ct).ToChatResponseAsync(Ct);
+
+        Assert.Equal("Second try.", response.Text);
+        Assert.Equal(2, fixture.Emulator.Requests.Count);
     }
 
     [Fact]
