@@ -58,7 +58,7 @@ public sealed partial class GeminiChatClient : IChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var model = GeminiChatMapper.ResolveModel(options, _options);
-        var body = GeminiChatMapper.CreateRequest(this, messages, options, _options);
+        var body = GeminiChatMapper.CreateRequest(messages, options, _options);
         Log.Requesting(_logger, model, streaming: false);
         using var request = CreatePost(model, "generateContent", query: null, body);
         using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, "generateContent", cancellationToken).ConfigureAwait(false);
@@ -77,7 +77,7 @@ public sealed partial class GeminiChatClient : IChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         var model = GeminiChatMapper.ResolveModel(options, _options);
-        var body = GeminiChatMapper.CreateRequest(this, messages, options, _options);
+        var body = GeminiChatMapper.CreateRequest(messages, options, _options);
         for (var attempt = 0; ; attempt++)
         {
             // HTTP errors are retried by the HTTP client's resilience handler; this loop retries a

@@ -15,9 +15,9 @@ internal static class GeminiChatMapper
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
-    public static GenerateContentRequest CreateRequest(IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options, GeminiOptions defaults)
+    public static GenerateContentRequest CreateRequest(IEnumerable<ChatMessage> messages, ChatOptions? options, GeminiOptions defaults)
     {
-        var request = options?.RawRepresentationFactory?.Invoke(client) as GenerateContentRequest ?? new GenerateContentRequest();
+        var request = new GenerateContentRequest();
         var system = new List<GeminiPart>();
         if (!string.IsNullOrWhiteSpace(options?.Instructions))
         {
@@ -66,7 +66,7 @@ internal static class GeminiChatMapper
             request.SystemInstruction = new GeminiContent { Role = "user", Parts = system };
         }
 
-        request.GenerationConfig = CreateGenerationConfig(options, defaults, request.GenerationConfig);
+        request.GenerationConfig = CreateGenerationConfig(options, defaults);
         AddTools(request, options);
         return request;
     }
@@ -274,27 +274,27 @@ internal static class GeminiChatMapper
             AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(Dictionary<string, object?>)));
     }
 
-    private static GenerationConfig? CreateGenerationConfig(ChatOptions? options, GeminiOptions defaults, GenerationConfig? config)
+    private static GenerationConfig? CreateGenerationConfig(ChatOptions? options, GeminiOptions defaults)
     {
-        config ??= new GenerationConfig();
+        var config = new GenerationConfig();
         if (options is not null)
         {
-            config.Temperature ??= options.Temperature;
-            config.TopP ??= options.TopP;
-            config.TopK ??= options.TopK;
-            config.MaxOutputTokens ??= options.MaxOutputTokens;
-            config.PresencePenalty ??= options.PresencePenalty;
-            config.FrequencyPenalty ??= options.FrequencyPenalty;
-            config.Seed ??= options.Seed;
+            config.Temperature = options.Temperature;
+            config.TopP = options.TopP;
+            config.TopK = options.TopK;
+            config.MaxOutputTokens = options.MaxOutputTokens;
+            config.PresencePenalty = options.PresencePenalty;
+            config.FrequencyPenalty = options.FrequencyPenalty;
+            config.Seed = options.Seed;
             if (options.StopSequences is { Count: > 0 } stops)
             {
-                config.StopSequences ??= [.. stops];
+                config.StopSequences = [.. stops];
             }
 
             if (options.ResponseFormat is ChatResponseFormatJson json)
             {
-                config.ResponseMimeType ??= "application/json";
-                config.ResponseJsonSchema ??= json.Schema;
+                config.ResponseMimeType = "application/json";
+                config.ResponseJsonSchema = json.Schema;
             }
         }
 
@@ -303,7 +303,7 @@ internal static class GeminiChatMapper
         var includeThoughts = GetBool(options, "includeThoughts");
         if (budget is not null || level is not null || includeThoughts is not null)
         {
-            config.ThinkingConfig ??= new ThinkingConfig { ThinkingBudget = budget, ThinkingLevel = level, IncludeThoughts = includeThoughts };
+            config.ThinkingConfig = new ThinkingConfig { ThinkingBudget = budget, ThinkingLevel = level, IncludeThoughts = includeThoughts };
         }
 
         var empty = config is { Temperature: null, TopP: null, TopK: null, MaxOutputTokens: null, PresencePenalty: null, FrequencyPenalty: null, Seed: null, StopSequences: null, CandidateCount: null, ResponseMimeType: null, ResponseJsonSchema: null, ThinkingConfig: null };
@@ -323,8 +323,8 @@ internal static class GeminiChatMapper
             return;
         }
 
-        (request.Tools ??= []).Add(new GeminiTool { FunctionDeclarations = declarations });
-        request.ToolConfig ??= options!.ToolMode switch
+        request.Tools = [new GeminiTool { FunctionDeclarations = declarations }];
+        request.ToolConfig = options!.ToolMode switch
         {
             NoneChatToolMode => new ToolConfig { FunctionCallingConfig = new FunctionCallingConfig { Mode = "NONE" } },
             RequiredChatToolMode { RequiredFunctionName: { } name } => new ToolConfig { FunctionCallingConfig = new FunctionCallingConfig { Mode = "ANY", AllowedFunctionNames = [name] } },

@@ -108,6 +108,19 @@ public sealed class GeminiStreamingTests
     }
 
     [Fact]
+    public async Task Answer_stopped_by_safety_keeps_its_text_and_reports_the_filter()
+    {
+        await using var fixture = await GeminiFixture.StartAsync();
+        fixture.Emulator.Enqueue(GeminiEmulatorAnswer.FromText("Here is how you") with { FinishReason = "SAFETY" });
+
+        var response = await fixture.Client.GetStreamingResponseAsync("Tell me something", cancellationToken: Ct).ToChatResponseAsync(Ct);
+
+        Assert.Equal("Here is how you", response.Text);
+        Assert.Equal(ChatFinishReason.ContentFilter, response.FinishReason);
+        Assert.Contains("(SAFETY)", Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<ErrorContent>()).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Json_response_format_asks_for_json_and_gets_it()
     {
         await using var fixture = await GeminiFixture.StartAsync();
