@@ -76,9 +76,10 @@ cmd_test() {
   rm -rf "$results"; mkdir -p "$results"
   log "testing"
   local status=0
-  # Microsoft.Testing.Platform (global.json); exit code 8 means a project has no tests yet.
+  # Microsoft.Testing.Platform (global.json); exit code 8 means a project has no tests yet;
+  # --timeout stops a hung test process so CI always finishes and reports.
   dotnet test --solution AvatarKit.sln -c Release --no-build \
-    --results-directory "$results" --report-xunit-trx --ignore-exit-code 8 "$@" || status=$?
+    --results-directory "$results" --report-xunit-trx --ignore-exit-code 8 --timeout 12m "$@" || status=$?
   summarize_tests "$results" | tee "$results/summary.txt"
   return $status
 }
