@@ -1,0 +1,33 @@
+namespace AvatarKit.HeyGen;
+
+/// <summary>A LiveAvatar session: an <see cref="IAvatarSession"/> with the mode, transcripts and the credit meter.</summary>
+public interface ILiveAvatarSession : IAvatarSession
+{
+    /// <summary>Gets the mode the session runs in.</summary>
+    LiveAvatarMode Mode { get; }
+
+    /// <summary>Gets the longest the provider lets the session run, when it said.</summary>
+    TimeSpan? MaxDuration { get; }
+
+    /// <summary>Gets the credits used so far, estimated from the mode's per-minute rate (FULL 2, LITE 1, sandbox free; each started minute counts).</summary>
+    double EstimatedCredits { get; }
+
+    /// <summary>Raised when LiveAvatar reports what the user or the avatar said (FULL mode).</summary>
+    event EventHandler<AvatarTranscriptEventArgs>? TranscriptReceived;
+}
+
+/// <summary>A transcript line reported by the provider.</summary>
+/// <param name="role"><c>user</c> or <c>avatar</c>.</param>
+/// <param name="text">What was said.</param>
+/// <param name="isFinal">Whether the line is final rather than a partial chunk.</param>
+public sealed class AvatarTranscriptEventArgs(string role, string text, bool isFinal) : EventArgs
+{
+    /// <summary>Gets who spoke: <c>user</c> or <c>avatar</c>.</summary>
+    public string Role { get; } = role;
+
+    /// <summary>Gets what was said.</summary>
+    public string Text { get; } = text;
+
+    /// <summary>Gets a value indicating whether the line is final.</summary>
+    public bool IsFinal { get; } = isFinal;
+}

@@ -1,0 +1,410 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+
+namespace AvatarKit.HeyGen;
+
+/// <summary>
+/// LITE mode: AvatarKit brings the voice. Text becomes speech through the registered
+/// <see cref="ITextToSpeechClient"/>, resampled to PCM16 mono 24 kHz and streamed over the session's
+/// WebSocket in the documented chunk sizes, never more than <see cref="LiveAvatarOptions.LiteLeadTime"/>
+/// ahead of playback. One <c>SpeakAsync</c> call is one utterance (one <c>event_id</c>).
+/// </summary>
+internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
+{
+    private static readonly AudioFormat LiteFormat = AudioFormat.Pcm16Mono24kHz;
+
+    private readonly ITextToSpeechClient _textToSpeech;
+    private readonly Channel<SpeechJob> _jobs = Channel.CreateBounded<SpeechJob>(new BoundedChannelOptions(32) { SingleReader = true });
+    private readonly ConcurrentDictionary<string, string> _texts = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private ClientWebSocket? _socket;
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _receiver = Task.CompletedTask;
+    private Task _speaker = Task.CompletedTask;
+    private volatile SpeechJob? _current;
+    private volatile bool _socketLost;
+    private volatile bool _closedByServer;
+
+    public LiveAvatarLiteSession(StartSessionData start, LiveAvatarOptions options, ILiveAvatarApi api, AvatarSessionManager manager, ITextToSpeechClient textToSpeech, ILogger logger)
+        : base(start, options, api, manager, logger)
+    {
+        _textToSpeech = textToSpeech;
+    }
+
+    public override LiveAvatarMode Mode => LiveAvatarMode.Lite;
+
+    public override async Task ConnectAsync(IRealtimeRoomConnector? connector, CancellationToken cancellationToken)
+    {
+        if (StartData.WsUrl is not { Length: > 0 })
+        {
+            throw new AvatarApiException($"LiveAvatar started LITE session {SessionId} without a ws_url.");
+        }
+
+        // Watching the avatar is optional in LITE: without a room connector the session still speaks.
+        if (connector is not null && StartData.LivekitUrl is { Length: > 0 })
+        {
+            await JoinRoomAsync(connector, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ConnectSocketAsync(cancellationToken).ConfigureAwait(false);
+        _speaker = Task.Run(() => RunSpeakerAsync(Lifetime), CancellationToken.None);
+        Open(Options.KeepAliveInterval);
+    }
+
+    public override async Task SpeakAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        var sentences = Channel.CreateUnbounded<string>();
+        foreach (var sentence in SentenceChunker.Split(text))
+        {
+            sentences.Writer.TryWrite(sentence);
+        }
+
+        sentences.Writer.TryComplete();
+        await EnqueueAsync(new SpeechJob(sentences.Reader), cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task SpeakAsync(IAsyncEnumerable<string> textChunks, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(textChunks);
+        var sentences = Channel.CreateBounded<string>(16);
+        await EnqueueAsync(new SpeechJob(sentences.Reader), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Sentences reach the speaker as they complete, so audio starts before the text ends.
+            await foreach (var sentence in SentenceChunker.SplitAsync(textChunks, cancellationToken).ConfigureAwait(false))
+            {
+                await sentences.Writer.WriteAsync(sentence, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            sentences.Writer.TryComplete();
+        }
+    }
+
+    public override async Task InterruptAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+
+        // Stop our side first (queued jobs and the send loop), then clear the server's buffer.
+        while (_jobs.Reader.TryRead(out var queued))
+        {
+            queued.Cancel();
+            queued.Dispose();
+        }
+
+        _current?.Cancel();
+        if (!_socketLost)
+        {
+            await SendAsync(new LiteCommand("agent.interrupt", Guid.NewGuid().ToString()), cancellationToken, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    protected override async ValueTask CloseTransportsAsync()
+    {
+        _jobs.Writer.TryComplete();
+        _current?.Cancel();
+        await _speaker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_socket is { } socket)
+        {
+            try
+            {
+                if (socket.State == WebSocketState.Open)
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "session closed", timeout.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+            }
+            finally
+            {
+                socket.Abort();
+                socket.Dispose();
+            }
+        }
+
+        await _receiver.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await base.CloseTransportsAsync().ConfigureAwait(false);
+    }
+
+    private async Task EnqueueAsync(SpeechJob job, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        await EnsureSocketAsync(cancellationToken).ConfigureAwait(false);
+        await _jobs.Writer.WriteAsync(job, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task EnsureSocketAsync(CancellationToken cancellationToken)
+    {
+        if (!_socketLost)
+        {
+            return;
+        }
+
+        LogReconnecting(Logger, SessionId);
+        try
+        {
+            await ConnectSocketAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or TimeoutException or HttpRequestException)
+        {
+            throw new AvatarApiException($"The LITE WebSocket of avatar session {SessionId} dropped and could not be reconnected ({ex.Message}); start a new session.", ex);
+        }
+    }
+
+    private async Task ConnectSocketAsync(CancellationToken cancellationToken)
+    {
+        _socket?.Dispose();
+        var socket = new ClientWebSocket();
+        _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await socket.ConnectAsync(new Uri(StartData.WsUrl!), cancellationToken).ConfigureAwait(false);
+        _socket = socket;
+        _socketLost = false;
+        _receiver = Task.Run(() => ReceiveAsync(socket), CancellationToken.None);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Options.AvatarJoinTimeout);
+        try
+        {
+            // Commands sent before "connected" are silently dropped by the server.
+            await _connected.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"LiveAvatar did not report the LITE WebSocket connected within {Options.AvatarJoinTimeout.TotalSeconds:0} s.");
+        }
+    }
+
+    private async Task RunSpeakerAsync(CancellationToken lifetime)
+    {
+        try
+        {
+            await foreach (var job in _jobs.Reader.ReadAllAsync(lifetime).ConfigureAwait(false))
+            {
+                if (job.IsCancelled)
+                {
+                    job.Dispose();
+                    continue;
+                }
+
+                _current = job;
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(lifetime, job.Token);
+                try
+                {
+                    await SpeakJobAsync(job, linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (linked.IsCancellationRequested)
+                {
+                    // Interrupted or closing: the server's buffer is cleared by the interrupt.
+                }
+#pragma warning disable CA1031 // A failed utterance (TTS error, dropped socket) must not stop later ones; it is logged.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    LogSpeechFailed(Logger, SessionId, job.EventId, ex.Message);
+                }
+                finally
+                {
+                    _current = null;
+                    job.Dispose();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task SpeakJobAsync(SpeechJob job, CancellationToken cancellationToken)
+    {
+        Stopwatch? clock = null;
+        var sent = TimeSpan.Zero;
+        var first = true;
+        var started = false;
+        await foreach (var sentence in job.Sentences.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _texts.AddOrUpdate(job.EventId, sentence, (_, before) => $"{before} {sentence}");
+            var response = await _textToSpeech.GetAudioAsync(sentence, options: null, cancellationToken).ConfigureAwait(false);
+            var pcm = SpeechAudioDecoder.ToPcm(response, LiteFormat);
+            for (var offset = 0; offset < pcm.Length;)
+            {
+                var length = Math.Min(LiteFormat.GetByteCount(first ? Options.LiteFirstChunk : Options.LiteChunk), pcm.Length - offset);
+
+                // Backpressure: keep the server's buffer at most LiteLeadTime ahead of what it has played.
+                if (clock is not null && sent - clock.Elapsed - Options.LiteLeadTime is { Ticks: > 0 } ahead)
+                {
+                    await Task.Delay(ahead, cancellationToken).ConfigureAwait(false);
+                }
+
+                var audio = Convert.ToBase64String(pcm, offset, length);
+                await SendAsync(new LiteCommand("agent.speak", job.EventId, audio), cancellationToken, cancellationToken).ConfigureAwait(false);
+                clock ??= Stopwatch.StartNew();
+                sent += LiteFormat.GetDuration(length);
+                offset += length;
+                first = false;
+                started = true;
+            }
+        }
+
+        if (started)
+        {
+            await SendAsync(new LiteCommand("agent.speak_end", job.EventId), cancellationToken, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendAsync(LiteCommand command, CancellationToken cancellationToken, CancellationToken abandon)
+    {
+        var socket = _socket ?? throw new InvalidOperationException("The LITE WebSocket is not connected.");
+        var payload = JsonSerializer.SerializeToUtf8Bytes(command, LiveAvatarEventJsonContext.Default.LiteCommand);
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Re-checked under the lock: a chunk must not follow an interrupt that was sent meanwhile.
+            abandon.ThrowIfCancellationRequested();
+            await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private async Task ReceiveAsync(ClientWebSocket socket)
+    {
+        var buffer = new ArrayBufferWriter<byte>(8 * 1024);
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                buffer.ResetWrittenCount();
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await socket.ReceiveAsync(buffer.GetMemory(8 * 1024), CancellationToken.None).ConfigureAwait(false);
+                    buffer.Advance(result.Count);
+                }
+                while (!result.EndOfMessage);
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+
+                OnServerEvent(buffer.WrittenSpan);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            LogSocketError(Logger, SessionId, ex.Message);
+        }
+
+        if (State is AvatarSessionState.Closing or AvatarSessionState.Closed || !ReferenceEquals(socket, _socket))
+        {
+            return;
+        }
+
+        if (_closedByServer)
+        {
+            OnRemoteEnded(EndReason ?? "LITE WebSocket closed by the server");
+            return;
+        }
+
+        // Dropped without the session ending: report it, stop speaking; the next speak reconnects.
+        _socketLost = true;
+        _connected.TrySetException(new WebSocketException("The LITE WebSocket closed before it was connected."));
+        _current?.Cancel();
+        LogSocketDropped(Logger, SessionId);
+        EndAllSpeaking();
+    }
+
+    private void OnServerEvent(ReadOnlySpan<byte> payload)
+    {
+        LiteServerEvent? message;
+        try
+        {
+            message = JsonSerializer.Deserialize(payload, LiveAvatarEventJsonContext.Default.LiteServerEvent);
+        }
+        catch (JsonException ex)
+        {
+            LogMalformedEvent(Logger, SessionId, ex.Message);
+            return;
+        }
+
+        switch (message?.Type)
+        {
+            case null:
+                LogMalformedEvent(Logger, SessionId, "no type");
+                break;
+            case "session.state_updated" when message.State == "connected":
+                _connected.TrySetResult();
+                break;
+            case "session.state_updated" when message.State is "closing" or "closed":
+                _closedByServer = true;
+                break;
+            case "agent.speak_started" when message.EventId is { } id:
+                OnSpeakingStarted(id, _texts.GetValueOrDefault(id));
+                break;
+            case "agent.speak_ended" when message.EventId is { } id:
+                _texts.TryRemove(id, out var text);
+                OnSpeakingEnded(id, text, interrupted: false);
+                break;
+            case "agent.speak_interrupted" when message.EventId is { } id:
+                _texts.TryRemove(id, out var cut);
+                OnSpeakingEnded(id, cut, interrupted: true);
+                break;
+            case "error":
+                LogServerError(Logger, SessionId, message.Error?.Type, message.Error?.Message);
+                break;
+            default:
+                LogIgnoredEvent(Logger, SessionId, message.Type);
+                break;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Avatar session {SessionId}: ignored a malformed LITE event ({Error}).")]
+    private static partial void LogMalformedEvent(ILogger logger, string sessionId, string error);
+
+    [LoggerMessage(Level = LogLevel.Trace, Message = "Avatar session {SessionId}: ignored LITE event '{Type}'.")]
+    private static partial void LogIgnoredEvent(ILogger logger, string sessionId, string type);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Avatar session {SessionId}: LiveAvatar reported {ErrorType}: {Message}")]
+    private static partial void LogServerError(ILogger logger, string sessionId, string? errorType, string? message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Avatar session {SessionId}: the LITE WebSocket dropped; the next speak reconnects.")]
+    private static partial void LogSocketDropped(ILogger logger, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Avatar session {SessionId}: LITE WebSocket error: {Error}")]
+    private static partial void LogSocketError(ILogger logger, string sessionId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Avatar session {SessionId}: reconnecting the LITE WebSocket.")]
+    private static partial void LogReconnecting(ILogger logger, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Avatar session {SessionId}: speaking utterance {EventId} failed: {Error}")]
+    private static partial void LogSpeechFailed(ILogger logger, string sessionId, string eventId, string error);
+
+    /// <summary>One utterance: its sentences (possibly still arriving) and its cancellation.</summary>
+    private sealed class SpeechJob(ChannelReader<string> sentences) : IDisposable
+    {
+        private readonly CancellationTokenSource _cancel = new();
+
+        public string EventId { get; } = Guid.NewGuid().ToString();
+
+        public ChannelReader<string> Sentences { get; } = sentences;
+
+        public CancellationToken Token => _cancel.Token;
+
+        public bool IsCancelled => _cancel.IsCancellationRequested;
+
+        public void Cancel() => _cancel.Cancel();
+
+        public void Dispose() => _cancel.Dispose();
+    }
+}
