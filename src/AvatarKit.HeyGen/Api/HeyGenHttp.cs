@@ -19,7 +19,7 @@ internal static class HeyGenHttp
         where TOptions : HeyGenServiceOptions
     {
         var client = services
-            .AddRefitClient<TApi>(sp =>
+            .AddRefitGeneratedClient<TApi>(json, sp =>
             {
                 var options = sp.GetRequiredService<IOptionsMonitor<TOptions>>();
                 return new RefitSettings

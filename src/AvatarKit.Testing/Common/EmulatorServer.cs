@@ -42,6 +42,7 @@ internal sealed class EmulatorServer : IAsyncDisposable
         app.UseWebSockets();
         app.Use(async (context, next) =>
         {
+            context.Response.Headers["x-request-id"] = Guid.NewGuid().ToString("N");
             context.Request.EnableBuffering();
             using var reader = new StreamReader(context.Request.Body, leaveOpen: true);
             var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);

@@ -127,7 +127,7 @@ public sealed partial class LiveAvatarEmulator
             return;
         }
 
-        if (!session.IsActive || session.Socket is not null)
+        if (!session.IsActive || session.Socket is { State: WebSocketState.Open })
         {
             context.Response.StatusCode = StatusCodes.Status409Conflict;
             return;
@@ -135,7 +135,8 @@ public sealed partial class LiveAvatarEmulator
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         session.Socket = socket;
-        session.Pump = Task.Run(() => PumpLiteAsync(session, socket));
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(session.Lifetime.Token);
+        session.Pump = Task.Run(() => PumpLiteAsync(session, socket, gone.Token));
         session.Post(new JsonObject { ["type"] = "session.state_updated", ["state"] = "connected" });
         try
         {
@@ -145,17 +146,23 @@ public sealed partial class LiveAvatarEmulator
         {
         }
 
+        // A dropped socket stops its pump; a reconnect gets a new one. A closing session drains first.
+        if (session.EndedAt is null)
+        {
+            await gone.CancelAsync().ConfigureAwait(false);
+        }
+
         if (session.Pump is { } pump)
         {
             await pump.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
-    private static async Task PumpLiteAsync(EmulatedLiveAvatarSession session, WebSocket socket)
+    private static async Task PumpLiteAsync(EmulatedLiveAvatarSession session, WebSocket socket, CancellationToken gone)
     {
         try
         {
-            await foreach (var message in session.Outbox.Reader.ReadAllAsync().ConfigureAwait(false))
+            await foreach (var message in session.Outbox.Reader.ReadAllAsync(gone).ConfigureAwait(false))
             {
                 var text = message.GetString("__raw") ?? message.ToJsonString();
                 await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
@@ -164,7 +171,7 @@ public sealed partial class LiveAvatarEmulator
             // The session ended: the server closes the socket.
             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, session.EndReason, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
         }
     }
@@ -213,6 +220,7 @@ public sealed partial class LiveAvatarEmulator
     {
         var avatar = session.Avatar!;
         var eventId = message.GetString("event_id");
+        _liteMessages.Enqueue(new RecordedLiteMessage(session.Id, message.GetString("type") ?? string.Empty, eventId, (message.GetString("audio")?.Length ?? 0) / 4 * 3, DateTimeOffset.UtcNow));
         switch (message.GetString("type"))
         {
             case "agent.speak":

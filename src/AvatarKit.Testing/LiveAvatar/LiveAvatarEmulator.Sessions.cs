@@ -86,9 +86,9 @@ public sealed partial class LiveAvatarEmulator
             return Error(401, "Invalid or expired session token");
         }
 
-        if (session.StartedAt is not null)
+        if (session.StartedAt is not null || session.EndedAt is not null)
         {
-            return Error(400, "Session already started");
+            return Error(400, session.EndedAt is null ? "Session already started" : "Session was stopped");
         }
 
         if (OpenSessionCount >= _options.MaxConcurrentSessions)
@@ -106,6 +106,13 @@ public sealed partial class LiveAvatarEmulator
             // Start failed: the escrowed minute is refunded and the session never counts.
             session.StartedAt = null;
             throw;
+        }
+
+        if (session.EndedAt is not null)
+        {
+            // Stopped while starting (the client gave up): the avatar leaves at once.
+            await session.Avatar.DisposeAsync().ConfigureAwait(false);
+            return Error(400, "Session was stopped");
         }
 
         if (session.IsLite)

@@ -27,6 +27,7 @@ public sealed partial class LiveAvatarEmulator : IAsyncDisposable
     private readonly IEmulatorRoomHost _rooms;
     private readonly ConcurrentDictionary<string, EmulatedLiveAvatarSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly ConcurrentQueue<RecordedLiteMessage> _liteMessages = new();
     private EmulatorServer? _server;
 
     private LiveAvatarEmulator(IEmulatorRoomHost rooms, LiveAvatarEmulatorOptions options)
@@ -46,6 +47,9 @@ public sealed partial class LiveAvatarEmulator : IAsyncDisposable
 
     /// <summary>Gets the requests received so far, in order.</summary>
     public IReadOnlyCollection<RecordedRequest> Requests => _requests;
+
+    /// <summary>Gets the messages received on LITE WebSockets, in order (audio summarized by its size).</summary>
+    public IReadOnlyCollection<RecordedLiteMessage> LiteMessages => _liteMessages;
 
     /// <summary>Gets the number of started sessions that were not stopped yet.</summary>
     public int OpenSessionCount => _sessions.Values.Count(s => s.IsActive);
