@@ -39,6 +39,9 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
 
     public override LiveAvatarMode Mode => LiveAvatarMode.Lite;
 
+    /// <summary>Gets a value indicating whether the WebSocket dropped and was not reconnected yet.</summary>
+    internal bool SocketLost => _socketLost;
+
     public override async Task ConnectAsync(IRealtimeRoomConnector? connector, CancellationToken cancellationToken)
     {
         if (StartData.WsUrl is not { Length: > 0 })

@@ -150,6 +150,9 @@ public sealed partial class LiveAvatarEmulator
         if (session.EndedAt is null)
         {
             await gone.CancelAsync().ConfigureAwait(false);
+
+            // Without its sender the buffered utterance can never be committed: drop it.
+            session.Avatar?.Interrupt();
         }
 
         if (session.Pump is { } pump)
