@@ -117,7 +117,7 @@ internal sealed partial class AvatarSessionManager : IDisposable
 
     private static PosixSignalRegistration[]? s_signals;
 
-    private static void StopEverything()
+    internal static void StopEverything()
     {
         foreach (var manager in Managers.Keys)
         {
