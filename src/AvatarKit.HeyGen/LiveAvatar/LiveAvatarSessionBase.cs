@@ -37,33 +37,8 @@ internal abstract class LiveAvatarSessionBase : AvatarSessionBase, ILiveAvatarSe
         TranscriptReceived?.Invoke(this, new AvatarTranscriptEventArgs(role, text, isFinal));
 
     /// <summary>Joins the LiveKit room with the client token and waits for the avatar's media.</summary>
-    protected async Task JoinRoomAsync(IRealtimeRoomConnector connector, CancellationToken cancellationToken)
-    {
-        if (StartData.LivekitUrl is not { Length: > 0 } url || StartData.LivekitClientToken is not { Length: > 0 } token)
-        {
-            throw new AvatarApiException($"LiveAvatar started session {SessionId} without a room URL and token.");
-        }
-
-        var room = await connector.ConnectAsync(new Uri(url), token, cancellationToken).ConfigureAwait(false);
-        Room = room;
-        room.ConnectionStateChanged += (_, e) =>
-        {
-            if (e.State == RoomConnectionState.Disconnected && State is not (AvatarSessionState.Closing or AvatarSessionState.Closed))
-            {
-                OnRemoteEnded(e.Reason ?? "room disconnected");
-            }
-        };
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Options.AvatarJoinTimeout);
-        try
-        {
-            await room.WaitForTrackAsync(AvatarIdentity, RoomTrackKind.Audio, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The avatar did not join room '{room.Name}' within {Options.AvatarJoinTimeout.TotalSeconds:0} s.");
-        }
-    }
+    protected Task JoinRoomAsync(IRealtimeRoomConnector connector, CancellationToken cancellationToken) =>
+        JoinRoomAsync(connector, StartData.LivekitUrl, StartData.LivekitClientToken, Options.AvatarJoinTimeout, cancellationToken);
 
     protected override Task KeepAliveAsync(CancellationToken cancellationToken) =>
         _api.KeepAliveAsync(new SessionIdRequest(SessionId), cancellationToken);

@@ -48,7 +48,7 @@ internal abstract partial class AvatarSessionBase : IAvatarSession
 
     public IRealtimeRoom? Room { get; protected set; }
 
-    public string AvatarIdentity { get; protected init; } = "heygen";
+    public string AvatarIdentity { get; protected set; } = "heygen";
 
     /// <summary>Gets the reason the provider ended the session, when it did.</summary>
     public string? EndReason { get; private set; }
@@ -79,6 +79,65 @@ internal abstract partial class AvatarSessionBase : IAvatarSession
     {
         SetState(AvatarSessionState.Ready);
         _keepAlive = Task.Run(() => KeepAliveLoopAsync(keepAliveInterval, _lifetime.Token));
+    }
+
+    /// <summary>
+    /// Joins the session's room and waits until the avatar publishes audio: the participant named
+    /// <see cref="AvatarIdentity"/>, or when <paramref name="anyParticipant"/> the first one that does
+    /// (the legacy API does not name its avatar).
+    /// </summary>
+    protected async Task JoinRoomAsync(IRealtimeRoomConnector connector, string? url, string? token, TimeSpan timeout, CancellationToken cancellationToken, bool anyParticipant = false)
+    {
+        if (url is not { Length: > 0 } || token is not { Length: > 0 })
+        {
+            throw new AvatarApiException($"The provider started session {SessionId} without a room URL and token.");
+        }
+
+        var room = await connector.ConnectAsync(new Uri(url), token, cancellationToken).ConfigureAwait(false);
+        Room = room;
+        room.ConnectionStateChanged += (_, e) =>
+        {
+            if (e.State == RoomConnectionState.Disconnected && State is not (AvatarSessionState.Closing or AvatarSessionState.Closed))
+            {
+                OnRemoteEnded(e.Reason ?? "room disconnected");
+            }
+        };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            var track = anyParticipant
+                ? await WaitForAnyAudioAsync(room, deadline.Token).ConfigureAwait(false)
+                : await room.WaitForTrackAsync(AvatarIdentity, RoomTrackKind.Audio, deadline.Token).ConfigureAwait(false);
+            AvatarIdentity = track.ParticipantIdentity;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The avatar did not join room '{room.Name}' within {timeout.TotalSeconds:0} s.");
+        }
+    }
+
+    private static async Task<RoomTrack> WaitForAnyAudioAsync(IRealtimeRoom room, CancellationToken cancellationToken)
+    {
+        var found = new TaskCompletionSource<RoomTrack>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnTrack(object? sender, RoomTrackEventArgs e)
+        {
+            if (e.Track.Kind == RoomTrackKind.Audio)
+            {
+                found.TrySetResult(e.Track);
+            }
+        }
+
+        room.TrackSubscribed += OnTrack;
+        try
+        {
+            var existing = room.RemoteParticipants.SelectMany(p => p.Tracks).FirstOrDefault(t => t.Kind == RoomTrackKind.Audio);
+            return existing ?? await found.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            room.TrackSubscribed -= OnTrack;
+        }
     }
 
     /// <summary>Keeps the remote session from idling out.</summary>
