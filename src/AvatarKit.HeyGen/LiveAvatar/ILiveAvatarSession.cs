@@ -12,8 +12,27 @@ public interface ILiveAvatarSession : IAvatarSession
     /// <summary>Gets the credits used so far, estimated from the mode's per-minute rate (FULL 2, LITE 1, sandbox free; each started minute counts).</summary>
     double EstimatedCredits { get; }
 
+    /// <summary>Raised when the credit meter charges a started minute (at start, then every minute).</summary>
+    event EventHandler<AvatarCreditsEventArgs>? CreditsCharged;
+
     /// <summary>Raised when LiveAvatar reports what the user or the avatar said (FULL mode).</summary>
     event EventHandler<AvatarTranscriptEventArgs>? TranscriptReceived;
+}
+
+/// <summary>Arguments of <see cref="ILiveAvatarSession.CreditsCharged"/>.</summary>
+/// <param name="sessionCredits">The session's estimated credits so far.</param>
+/// <param name="serviceCredits">The estimated credits of every session the service started.</param>
+/// <param name="cap">The configured cap, if any.</param>
+public sealed class AvatarCreditsEventArgs(double sessionCredits, double serviceCredits, double? cap) : EventArgs
+{
+    /// <summary>Gets the session's estimated credits so far.</summary>
+    public double SessionCredits { get; } = sessionCredits;
+
+    /// <summary>Gets the estimated credits of every session the service started.</summary>
+    public double ServiceCredits { get; } = serviceCredits;
+
+    /// <summary>Gets the configured cap, if any.</summary>
+    public double? Cap { get; } = cap;
 }
 
 /// <summary>A transcript line reported by the provider.</summary>

@@ -8,8 +8,8 @@ namespace AvatarKit.HeyGen;
 /// FULL mode: LiveAvatar speaks; AvatarKit sends commands on the room's <c>agent-control</c> topic
 /// and reads events from <c>agent-response</c>.
 /// </summary>
-internal sealed partial class LiveAvatarFullSession(StartSessionData start, LiveAvatarOptions options, ILiveAvatarApi api, AvatarSessionManager manager, ILogger logger)
-    : LiveAvatarSessionBase(start, options, api, manager, logger)
+internal sealed partial class LiveAvatarFullSession(StartSessionData start, LiveAvatarOptions options, ILiveAvatarApi api, AvatarSessionManager manager, CreditLedger ledger, ILogger logger)
+    : LiveAvatarSessionBase(start, options, api, manager, ledger, logger)
 {
     internal const string ControlTopic = "agent-control";
     internal const string ResponseTopic = "agent-response";

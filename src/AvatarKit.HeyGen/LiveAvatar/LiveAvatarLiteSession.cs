@@ -31,8 +31,8 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
     private volatile bool _socketLost;
     private volatile bool _closedByServer;
 
-    public LiveAvatarLiteSession(StartSessionData start, LiveAvatarOptions options, ILiveAvatarApi api, AvatarSessionManager manager, ITextToSpeechClient textToSpeech, ILogger logger)
-        : base(start, options, api, manager, logger)
+    public LiveAvatarLiteSession(StartSessionData start, LiveAvatarOptions options, ILiveAvatarApi api, AvatarSessionManager manager, CreditLedger ledger, ITextToSpeechClient textToSpeech, ILogger logger)
+        : base(start, options, api, manager, ledger, logger)
     {
         _textToSpeech = textToSpeech;
     }

@@ -52,6 +52,16 @@ public sealed class LiveAvatarOptions : HeyGenServiceOptions
     /// <summary>Gets or sets how far ahead of real time LITE audio may be sent: the backpressure bound on the server's buffer.</summary>
     public TimeSpan LiteLeadTime { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Gets or sets the most credits this service may spend, as estimated by the credit meter (FULL 2/min, LITE 1/min,
+    /// sandbox free; each started minute counts). A start that would pass it is refused, and an open session ends
+    /// cleanly before its next minute would. No cap when null.
+    /// </summary>
+    public double? CreditCap { get; set; }
+
+    /// <summary>Gets or sets the billing period of the credit meter; a minute, as the provider meters (shorter only in tests).</summary>
+    internal TimeSpan BillingMinute { get; set; } = TimeSpan.FromMinutes(1);
+
     internal IEnumerable<string> Validate()
     {
         foreach (var problem in ValidateCommon("LIVEAVATAR_API_KEY"))
@@ -62,6 +72,11 @@ public sealed class LiveAvatarOptions : HeyGenServiceOptions
         if (LiteFirstChunk <= TimeSpan.Zero || LiteChunk <= TimeSpan.Zero || LiteChunk > TimeSpan.FromSeconds(10))
         {
             yield return "LiteFirstChunk and LiteChunk must be positive, and LiteChunk at most 10 s (1 MB per WebSocket message).";
+        }
+
+        if (CreditCap is < 0)
+        {
+            yield return "CreditCap must not be negative.";
         }
 
         if (VideoEncoding is not (null or "VP8" or "H264"))

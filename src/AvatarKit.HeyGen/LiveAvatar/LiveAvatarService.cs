@@ -16,6 +16,7 @@ internal sealed partial class LiveAvatarService : IAvatarService, ILiveAvatarCat
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly AvatarSessionManager _manager;
+    private readonly CreditLedger _credits;
 
     public LiveAvatarService(
         ILiveAvatarApi api,
@@ -33,6 +34,7 @@ internal sealed partial class LiveAvatarService : IAvatarService, ILiveAvatarCat
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger<LiveAvatarService>();
         _manager = new AvatarSessionManager(_options.MaxConcurrentSessions, _options.StopSessionsOnProcessExit, _logger);
+        _credits = new CreditLedger(_options.CreditCap);
     }
 
     internal AvatarSessionManager Manager => _manager;
@@ -86,6 +88,13 @@ internal sealed partial class LiveAvatarService : IAvatarService, ILiveAvatarCat
             throw new InvalidOperationException("LiveAvatar FULL mode is steered over the room's data channel: register an IRealtimeRoomConnector (e.g. .AddLiveKit()).");
         }
 
+        var rate = LiveAvatarCredits.RatePerMinute(_options.Mode, _options.IsSandbox);
+        if (!_credits.CanCharge(rate))
+        {
+            throw new AvatarSessionLimitException(
+                $"The credit cap of {_options.CreditCap} is reached ({_credits.Total} estimated credits used; a {_options.Mode} session needs {rate} per minute). Raise LiveAvatarOptions.CreditCap or use the sandbox.");
+        }
+
         using var lease = await _manager.BeginStartAsync(_options.ReclaimStaleSessions ? StopOthersAsync : null, cancellationToken).ConfigureAwait(false);
         var token = (await _api.CreateSessionTokenAsync(request, cancellationToken).ConfigureAwait(false)).Data
             ?? throw new AvatarApiException("LiveAvatar returned no session token.");
@@ -96,8 +105,8 @@ internal sealed partial class LiveAvatarService : IAvatarService, ILiveAvatarCat
                 ?? throw new AvatarApiException($"LiveAvatar returned no data for starting session {token.SessionId}.");
             var logger = _loggers.CreateLogger("AvatarKit.HeyGen.LiveAvatarSession");
             session = _options.Mode == LiveAvatarMode.Full
-                ? new LiveAvatarFullSession(start, _options, _api, _manager, logger)
-                : new LiveAvatarLiteSession(start, _options, _api, _manager, _textToSpeech!, logger);
+                ? new LiveAvatarFullSession(start, _options, _api, _manager, _credits, logger)
+                : new LiveAvatarLiteSession(start, _options, _api, _manager, _credits, _textToSpeech!, logger);
             _manager.Register(session);
             await session.ConnectAsync(_connector, cancellationToken).ConfigureAwait(false);
             LogStarted(_logger, session.SessionId, _options.Mode, request.AvatarId);

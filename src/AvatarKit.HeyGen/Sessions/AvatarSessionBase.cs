@@ -79,6 +79,12 @@ internal abstract partial class AvatarSessionBase : IAvatarSession
     {
         SetState(AvatarSessionState.Ready);
         _keepAlive = Task.Run(() => KeepAliveLoopAsync(keepAliveInterval, _lifetime.Token));
+        OnOpened();
+    }
+
+    /// <summary>Called once the session is ready, to start per-session background work that ends with <see cref="Lifetime"/>.</summary>
+    protected virtual void OnOpened()
+    {
     }
 
     /// <summary>
