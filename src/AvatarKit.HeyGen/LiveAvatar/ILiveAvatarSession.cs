@@ -12,11 +12,30 @@ public interface ILiveAvatarSession : IAvatarSession
     /// <summary>Gets the credits used so far, estimated from the mode's per-minute rate (FULL 2, LITE 1, sandbox free; each started minute counts).</summary>
     double EstimatedCredits { get; }
 
+    /// <summary>Raised when the session moved to a replacement remote session (see <see cref="LiveAvatarOptions.AutoRenew"/>); <see cref="IAvatarSession.SessionId"/> and <see cref="IAvatarSession.Room"/> change.</summary>
+    event EventHandler<AvatarSessionRenewedEventArgs>? Renewed;
+
     /// <summary>Raised when the credit meter charges a started minute (at start, then every minute).</summary>
     event EventHandler<AvatarCreditsEventArgs>? CreditsCharged;
 
     /// <summary>Raised when LiveAvatar reports what the user or the avatar said (FULL mode).</summary>
     event EventHandler<AvatarTranscriptEventArgs>? TranscriptReceived;
+}
+
+/// <summary>Arguments of <see cref="ILiveAvatarSession.Renewed"/>.</summary>
+/// <param name="previousSessionId">The remote session that was replaced (and stopped).</param>
+/// <param name="sessionId">The replacement.</param>
+/// <param name="reason">Why: the maximum duration was near, or the provider ended the previous session.</param>
+public sealed class AvatarSessionRenewedEventArgs(string previousSessionId, string sessionId, string reason) : EventArgs
+{
+    /// <summary>Gets the remote session that was replaced.</summary>
+    public string PreviousSessionId { get; } = previousSessionId;
+
+    /// <summary>Gets the replacement.</summary>
+    public string SessionId { get; } = sessionId;
+
+    /// <summary>Gets why the session was renewed.</summary>
+    public string Reason { get; } = reason;
 }
 
 /// <summary>Arguments of <see cref="ILiveAvatarSession.CreditsCharged"/>.</summary>

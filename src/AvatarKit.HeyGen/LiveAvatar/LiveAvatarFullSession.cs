@@ -14,7 +14,9 @@ internal sealed partial class LiveAvatarFullSession(StartSessionData start, Live
     internal const string ControlTopic = "agent-control";
     internal const string ResponseTopic = "agent-response";
 
-    private readonly ConcurrentDictionary<string, string> _texts = new(StringComparer.Ordinal);
+    // Unfinished utterances in the order they were sent: what a renewal speaks again.
+    private readonly ConcurrentDictionary<string, (long Order, string Text)> _texts = new(StringComparer.Ordinal);
+    private long _order;
 
     public override LiveAvatarMode Mode => LiveAvatarMode.Full;
 
@@ -25,15 +27,34 @@ internal sealed partial class LiveAvatarFullSession(StartSessionData start, Live
             throw new InvalidOperationException("FULL mode is steered over the room's data channel: register an IRealtimeRoomConnector (e.g. .AddLiveKit()).");
         }
 
+        Connector = connector;
         await JoinRoomAsync(connector, cancellationToken).ConfigureAwait(false);
-        Room!.DataReceived += (_, e) =>
-        {
-            if (e.Packet.Topic == ResponseTopic)
-            {
-                OnServerEvent(e.Packet.Payload.Span);
-            }
-        };
+        Attach(Room!);
         Open(Options.KeepAliveInterval);
+    }
+
+    protected override async Task SwapTransportsAsync(IRealtimeRoomConnector? connector, CancellationToken cancellationToken)
+    {
+        var previous = Room;
+        var cut = _texts.OrderBy(t => t.Value.Order).Select(t => (Id: t.Key, t.Value.Text)).ToList();
+        _texts.Clear();
+        await JoinRoomAsync(connector!, cancellationToken).ConfigureAwait(false);
+        Attach(Room!);
+        if (previous is not null)
+        {
+            await previous.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var (id, text) in cut)
+        {
+            OnSpeakingEnded(id, text, interrupted: true);
+        }
+
+        // The new avatar finishes the answer: what was cut or still queued is said again, in order.
+        foreach (var (_, text) in cut)
+        {
+            await SpeakAsync(text, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public override Task SpeakAsync(string text, CancellationToken cancellationToken = default)
@@ -41,7 +62,7 @@ internal sealed partial class LiveAvatarFullSession(StartSessionData start, Live
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         ThrowIfClosed();
         var eventId = Guid.NewGuid().ToString();
-        _texts[eventId] = text;
+        _texts[eventId] = (Interlocked.Increment(ref _order), text);
         return SendAsync(new LiveAvatarCommand(Options.SpeakAsResponse ? "avatar.speak_response" : "avatar.speak_text", eventId, text), cancellationToken);
     }
 
@@ -59,8 +80,21 @@ internal sealed partial class LiveAvatarFullSession(StartSessionData start, Live
     public override Task InterruptAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
+
+        // The avatar drops what is queued: nothing of it is owed after a renewal.
+        _texts.Clear();
         return SendAsync(new LiveAvatarCommand("avatar.interrupt", Guid.NewGuid().ToString(), null), cancellationToken);
     }
+
+    private void Attach(IRealtimeRoom room) =>
+        room.DataReceived += (_, e) =>
+        {
+            // Events of a room left behind by a renewal (e.g. its session.stopped) are not ours any more.
+            if (e.Packet.Topic == ResponseTopic && ReferenceEquals(room, Room))
+            {
+                OnServerEvent(e.Packet.Payload.Span);
+            }
+        };
 
     private Task SendAsync(LiveAvatarCommand command, CancellationToken cancellationToken)
     {
@@ -92,11 +126,11 @@ internal sealed partial class LiveAvatarFullSession(StartSessionData start, Live
         switch (type)
         {
             case "avatar.speak_started":
-                OnSpeakingStarted(utterance, _texts.GetValueOrDefault(utterance));
+                OnSpeakingStarted(utterance, _texts.TryGetValue(utterance, out var speaking) ? speaking.Text : null);
                 break;
             case "avatar.speak_ended":
-                _texts.TryRemove(utterance, out var text);
-                OnSpeakingEnded(utterance, text, interrupted: false);
+                _texts.TryRemove(utterance, out var spoken);
+                OnSpeakingEnded(utterance, spoken.Text, interrupted: false);
                 break;
             case "avatar.transcription" when message.Text is { } said:
                 OnTranscript("avatar", said, isFinal: true);
@@ -111,7 +145,7 @@ internal sealed partial class LiveAvatarFullSession(StartSessionData start, Live
                 OnTranscript("user", said, isFinal: false);
                 break;
             case "session.stopped":
-                OnRemoteEnded(message.StopReason ?? message.EndReason ?? "UNKNOWN");
+                OnRemoteSessionEnded(message.StopReason ?? message.EndReason ?? "UNKNOWN");
                 break;
             default:
                 LogIgnoredEvent(Logger, SessionId, type);

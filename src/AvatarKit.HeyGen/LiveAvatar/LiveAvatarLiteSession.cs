@@ -23,6 +23,10 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
     private readonly Channel<SpeechJob> _jobs = Channel.CreateBounded<SpeechJob>(new BoundedChannelOptions(32) { SingleReader = true });
     private readonly ConcurrentDictionary<string, string> _texts = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+
+    // Held by the speaker while it speaks a job and by a renewal while it swaps the socket.
+    private readonly SemaphoreSlim _swapGate = new(1, 1);
+    private readonly Channel<SpeechJob> _replay = Channel.CreateUnbounded<SpeechJob>();
     private ClientWebSocket? _socket;
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _receiver = Task.CompletedTask;
@@ -55,9 +59,44 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
             await JoinRoomAsync(connector, cancellationToken).ConfigureAwait(false);
         }
 
+        Connector = connector;
         await ConnectSocketAsync(cancellationToken).ConfigureAwait(false);
         _speaker = Task.Run(() => RunSpeakerAsync(Lifetime), CancellationToken.None);
         Open(Options.KeepAliveInterval);
+    }
+
+    protected override async Task SwapTransportsAsync(IRealtimeRoomConnector? connector, CancellationToken cancellationToken)
+    {
+        // Stop sending on the expiring session, then wait until the speaker let go of the job.
+        var cut = _current;
+        cut?.Cancel();
+        await _swapGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var previousRoom = Room;
+            if (connector is not null && StartData.LivekitUrl is { Length: > 0 })
+            {
+                await JoinRoomAsync(connector, cancellationToken).ConfigureAwait(false);
+                if (previousRoom is not null)
+                {
+                    await previousRoom.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            var previousSocket = _socket;
+            await ConnectSocketAsync(cancellationToken).ConfigureAwait(false);
+            await CloseSocketAsync(previousSocket).ConfigureAwait(false);
+            EndAllSpeaking();
+            if (cut is not null)
+            {
+                // The cut sentence and the rest of its answer go first on the new session.
+                _replay.Writer.TryWrite(Resume(cut));
+            }
+        }
+        finally
+        {
+            _swapGate.Release();
+        }
     }
 
     public override async Task SpeakAsync(string text, CancellationToken cancellationToken = default)
@@ -97,7 +136,7 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
         ThrowIfClosed();
 
         // Stop our side first (queued jobs and the send loop), then clear the server's buffer.
-        while (_jobs.Reader.TryRead(out var queued))
+        while (_replay.Reader.TryRead(out var queued) || _jobs.Reader.TryRead(out queued))
         {
             queued.Cancel();
             queued.Dispose();
@@ -115,28 +154,66 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
         _jobs.Writer.TryComplete();
         _current?.Cancel();
         await _speaker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (_socket is { } socket)
-        {
-            try
-            {
-                if (socket.State == WebSocketState.Open)
-                {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "session closed", timeout.Token).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-            {
-            }
-            finally
-            {
-                socket.Abort();
-                socket.Dispose();
-            }
-        }
-
+        await CloseSocketAsync(_socket).ConfigureAwait(false);
         await _receiver.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await base.CloseTransportsAsync().ConfigureAwait(false);
+    }
+
+    private static async Task CloseSocketAsync(ClientWebSocket? socket)
+    {
+        if (socket is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "session closed", timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            socket.Abort();
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>A job that speaks again the sentence <paramref name="cut"/> was in, then the rest of its sentences.</summary>
+    private SpeechJob Resume(SpeechJob cut)
+    {
+        var sentences = Channel.CreateUnbounded<string>();
+        if (cut.CurrentSentence is { } current)
+        {
+            sentences.Writer.TryWrite(current);
+        }
+
+        var lifetime = Lifetime;
+        _ = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await foreach (var sentence in cut.Sentences.ReadAllAsync(lifetime).ConfigureAwait(false))
+                    {
+                        sentences.Writer.TryWrite(sentence);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                finally
+                {
+                    sentences.Writer.TryComplete();
+                }
+            },
+            CancellationToken.None);
+        return new SpeechJob(sentences.Reader);
     }
 
     private async Task EnqueueAsync(SpeechJob job, CancellationToken cancellationToken)
@@ -156,7 +233,9 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
         LogReconnecting(Logger, SessionId);
         try
         {
+            var dead = _socket;
             await ConnectSocketAsync(cancellationToken).ConfigureAwait(false);
+            await CloseSocketAsync(dead).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or TimeoutException or HttpRequestException)
         {
@@ -166,7 +245,6 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
 
     private async Task ConnectSocketAsync(CancellationToken cancellationToken)
     {
-        _socket?.Dispose();
         var socket = new ClientWebSocket();
         _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await socket.ConnectAsync(new Uri(StartData.WsUrl!), cancellationToken).ConfigureAwait(false);
@@ -188,41 +266,82 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
 
     private async Task RunSpeakerAsync(CancellationToken lifetime)
     {
+        SpeechJob? held = null;
         try
         {
-            await foreach (var job in _jobs.Reader.ReadAllAsync(lifetime).ConfigureAwait(false))
+            while ((held ?? await NextJobAsync(lifetime).ConfigureAwait(false)) is { } next)
             {
-                if (job.IsCancelled)
-                {
-                    job.Dispose();
-                    continue;
-                }
-
-                _current = job;
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(lifetime, job.Token);
+                await _swapGate.WaitAsync(lifetime).ConfigureAwait(false);
                 try
                 {
-                    await SpeakJobAsync(job, linked.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (linked.IsCancellationRequested)
-                {
-                    // Interrupted or closing: the server's buffer is cleared by the interrupt.
-                }
-#pragma warning disable CA1031 // A failed utterance (TTS error, dropped socket) must not stop later ones; it is logged.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    LogSpeechFailed(Logger, SessionId, job.EventId, ex.Message);
+                    // A renewal may have queued the rest of a cut answer meanwhile: it goes first.
+                    var job = _replay.Reader.TryRead(out var resumed) ? resumed : next;
+                    held = ReferenceEquals(job, next) ? null : next;
+                    await RunJobAsync(job, lifetime).ConfigureAwait(false);
                 }
                 finally
                 {
-                    _current = null;
-                    job.Dispose();
+                    _swapGate.Release();
                 }
             }
         }
         catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
         {
+        }
+    }
+
+    private async Task<SpeechJob?> NextJobAsync(CancellationToken lifetime)
+    {
+        while (true)
+        {
+            if (_replay.Reader.TryRead(out var resumed))
+            {
+                return resumed;
+            }
+
+            if (_jobs.Reader.TryRead(out var job))
+            {
+                return job;
+            }
+
+            var more = _jobs.Reader.WaitToReadAsync(lifetime).AsTask();
+            await Task.WhenAny(more, _replay.Reader.WaitToReadAsync(lifetime).AsTask()).ConfigureAwait(false);
+            lifetime.ThrowIfCancellationRequested();
+            if (more.IsCompletedSuccessfully && !more.Result && !_replay.Reader.TryPeek(out _))
+            {
+                return null;
+            }
+        }
+    }
+
+    private async Task RunJobAsync(SpeechJob job, CancellationToken lifetime)
+    {
+        if (job.IsCancelled)
+        {
+            job.Dispose();
+            return;
+        }
+
+        _current = job;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(lifetime, job.Token);
+        try
+        {
+            await SpeakJobAsync(job, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            // Interrupted, renewed or closing: the server's buffer is cleared or abandoned.
+        }
+#pragma warning disable CA1031 // A failed utterance (TTS error, dropped socket) must not stop later ones; it is logged.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogSpeechFailed(Logger, SessionId, job.EventId, ex.Message);
+        }
+        finally
+        {
+            _current = null;
+            job.Dispose();
         }
     }
 
@@ -234,6 +353,7 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
         var started = false;
         await foreach (var sentence in job.Sentences.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
+            job.CurrentSentence = sentence;
             _texts.AddOrUpdate(job.EventId, sentence, (_, before) => $"{before} {sentence}");
             var response = await _textToSpeech.GetAudioAsync(sentence, options: null, cancellationToken).ConfigureAwait(false);
             var pcm = SpeechAudioDecoder.ToPcm(response, LiteFormat);
@@ -316,7 +436,7 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
 
         if (_closedByServer)
         {
-            OnRemoteEnded(EndReason ?? "LITE WebSocket closed by the server");
+            OnRemoteSessionEnded(socket.CloseStatusDescription is { Length: > 0 } reason ? reason : "UNKNOWN");
             return;
         }
 
@@ -405,6 +525,9 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
         public CancellationToken Token => _cancel.Token;
 
         public bool IsCancelled => _cancel.IsCancellationRequested;
+
+        /// <summary>Gets or sets the sentence being spoken: what a renewal repeats.</summary>
+        public string? CurrentSentence { get; set; }
 
         public void Cancel() => _cancel.Cancel();
 

@@ -59,6 +59,16 @@ public sealed class LiveAvatarOptions : HeyGenServiceOptions
     /// </summary>
     public double? CreditCap { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether a session that reaches its maximum duration (about a minute in the
+    /// sandbox) or ends unexpectedly is renewed: a replacement session is started, the conversation moves to it,
+    /// and the sentence that was cut is spoken again. On by default.
+    /// </summary>
+    public bool AutoRenew { get; set; } = true;
+
+    /// <summary>Gets or sets how long before the maximum duration the replacement session is started.</summary>
+    public TimeSpan RenewBeforeEnd { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Gets or sets the billing period of the credit meter; a minute, as the provider meters (shorter only in tests).</summary>
     internal TimeSpan BillingMinute { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -96,34 +96,44 @@ internal sealed partial class LiveAvatarService : IAvatarService, ILiveAvatarCat
         }
 
         using var lease = await _manager.BeginStartAsync(_options.ReclaimStaleSessions ? StopOthersAsync : null, cancellationToken).ConfigureAwait(false);
-        var token = (await _api.CreateSessionTokenAsync(request, cancellationToken).ConfigureAwait(false)).Data
-            ?? throw new AvatarApiException("LiveAvatar returned no session token.");
-        LiveAvatarSessionBase? session = null;
+        var start = await StartRemoteAsync(request, cancellationToken).ConfigureAwait(false);
+        var logger = _loggers.CreateLogger("AvatarKit.HeyGen.LiveAvatarSession");
+        LiveAvatarSessionBase session = _options.Mode == LiveAvatarMode.Full
+            ? new LiveAvatarFullSession(start, _options, _api, _manager, _credits, logger)
+            : new LiveAvatarLiteSession(start, _options, _api, _manager, _credits, _textToSpeech!, logger);
+        if (_options.AutoRenew)
+        {
+            session.StartReplacement = ct => StartRemoteAsync(request, ct);
+        }
+
+        _manager.Register(session);
         try
         {
-            var start = (await _api.StartSessionAsync(token.SessionToken, cancellationToken).ConfigureAwait(false)).Data
-                ?? throw new AvatarApiException($"LiveAvatar returned no data for starting session {token.SessionId}.");
-            var logger = _loggers.CreateLogger("AvatarKit.HeyGen.LiveAvatarSession");
-            session = _options.Mode == LiveAvatarMode.Full
-                ? new LiveAvatarFullSession(start, _options, _api, _manager, _credits, logger)
-                : new LiveAvatarLiteSession(start, _options, _api, _manager, _credits, _textToSpeech!, logger);
-            _manager.Register(session);
             await session.ConnectAsync(_connector, cancellationToken).ConfigureAwait(false);
             LogStarted(_logger, session.SessionId, _options.Mode, request.AvatarId);
             return session;
         }
         catch
         {
-            // Whatever failed (or was cancelled) after the token, the remote session must not outlive this call.
-            if (session is not null)
-            {
-                await session.DisposeAsync().ConfigureAwait(false);
-            }
-            else
-            {
-                await StopQuietlyAsync(token.SessionId).ConfigureAwait(false);
-            }
+            // Whatever failed (or was cancelled) after the start, the remote session must not outlive this call.
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 
+    /// <summary>Creates a session token and starts the remote session; a session half-created by a failure or cancellation is stopped.</summary>
+    private async Task<StartSessionData> StartRemoteAsync(SessionTokenRequest request, CancellationToken cancellationToken)
+    {
+        var token = (await _api.CreateSessionTokenAsync(request, cancellationToken).ConfigureAwait(false)).Data
+            ?? throw new AvatarApiException("LiveAvatar returned no session token.");
+        try
+        {
+            return (await _api.StartSessionAsync(token.SessionToken, cancellationToken).ConfigureAwait(false)).Data
+                ?? throw new AvatarApiException($"LiveAvatar returned no data for starting session {token.SessionId}.");
+        }
+        catch
+        {
+            await StopQuietlyAsync(token.SessionId).ConfigureAwait(false);
             throw;
         }
     }

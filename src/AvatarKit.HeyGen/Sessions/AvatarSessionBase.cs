@@ -31,7 +31,7 @@ internal abstract partial class AvatarSessionBase : IAvatarSession
 
     public event EventHandler<AvatarSpeechEventArgs>? SpeakingEnded;
 
-    public string SessionId { get; }
+    public string SessionId { get; private set; }
 
     public DateTimeOffset OpenedAt { get; } = DateTimeOffset.UtcNow;
 
@@ -103,7 +103,8 @@ internal abstract partial class AvatarSessionBase : IAvatarSession
         Room = room;
         room.ConnectionStateChanged += (_, e) =>
         {
-            if (e.State == RoomConnectionState.Disconnected && State is not (AvatarSessionState.Closing or AvatarSessionState.Closed))
+            // A room left behind by a renewal no longer speaks for the session.
+            if (e.State == RoomConnectionState.Disconnected && ReferenceEquals(Room, room) && State is not (AvatarSessionState.Closing or AvatarSessionState.Closed))
             {
                 OnRemoteEnded(e.Reason ?? "room disconnected");
             }
@@ -151,6 +152,14 @@ internal abstract partial class AvatarSessionBase : IAvatarSession
 
     /// <summary>Stops the remote session; called once, also after failures; must be idempotent on the provider's side.</summary>
     protected abstract Task StopRemoteAsync(CancellationToken cancellationToken);
+
+    /// <summary>Moves the session to a replacement remote session (renewal); the manager tracks it under the new id.</summary>
+    protected void ReplaceSessionId(string sessionId)
+    {
+        var previous = SessionId;
+        SessionId = sessionId;
+        _manager.Rekey(this, previous);
+    }
 
     /// <summary>Closes local transports (WebSocket, room) before the remote stop.</summary>
     protected virtual ValueTask CloseTransportsAsync() => ValueTask.CompletedTask;

@@ -82,6 +82,12 @@ internal sealed partial class AvatarSessionManager : IDisposable
 
     public void Register(AvatarSessionBase session) => _open[session.SessionId] = session;
 
+    public void Rekey(AvatarSessionBase session, string previousId)
+    {
+        _open.TryRemove(new KeyValuePair<string, AvatarSessionBase>(previousId, session));
+        _open[session.SessionId] = session;
+    }
+
     public void Unregister(AvatarSessionBase session) => _open.TryRemove(new KeyValuePair<string, AvatarSessionBase>(session.SessionId, session));
 
     /// <summary>Stops every open session synchronously: the process is going away and cannot await.</summary>
