@@ -7,7 +7,7 @@ internal sealed record LiveAvatarCommand(string EventType, string? EventId, stri
 
 internal sealed record LiveAvatarServerEvent(string? EventType, string? EventId, string? SourceEventId, string? Text, string? StopReason, string? EndReason);
 
-internal sealed record LiteCommand(string Type, string? EventId, string? Audio = null);
+internal sealed record LiteCommand(string Type, string? EventId);
 
 internal sealed record LiteServerEvent(string? Type, string? State, string? EventId, string? SourceEventId, LiteError? Error);
 

@@ -24,6 +24,9 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
     private readonly ConcurrentDictionary<string, string> _texts = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _sendLock = new(1, 1);
 
+    // Reused by the speaker (its only user) for agent.speak messages: ~64 KB per second of audio, allocated once.
+    private readonly ArrayBufferWriter<byte> _speakBuffer = new(LiteSpeakEncoder.GetMaxLength(48_000));
+
     // Held by the speaker while it speaks a job and by a renewal while it swaps the socket.
     private readonly SemaphoreSlim _swapGate = new(1, 1);
     private readonly Channel<SpeechJob> _replay = Channel.CreateUnbounded<SpeechJob>();
@@ -367,8 +370,8 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
                     await Task.Delay(ahead, cancellationToken).ConfigureAwait(false);
                 }
 
-                var audio = Convert.ToBase64String(pcm, offset, length);
-                await SendAsync(new LiteCommand("agent.speak", job.EventId, audio), cancellationToken, cancellationToken).ConfigureAwait(false);
+                LiteSpeakEncoder.Write(_speakBuffer, job.EventId, pcm.AsSpan(offset, length));
+                await SendAsync(_speakBuffer.WrittenMemory, cancellationToken, cancellationToken).ConfigureAwait(false);
                 clock ??= Stopwatch.StartNew();
                 sent += LiteFormat.GetDuration(length);
                 offset += length;
@@ -383,10 +386,12 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
         }
     }
 
-    private async Task SendAsync(LiteCommand command, CancellationToken cancellationToken, CancellationToken abandon)
+    private Task SendAsync(LiteCommand command, CancellationToken cancellationToken, CancellationToken abandon) =>
+        SendAsync(JsonSerializer.SerializeToUtf8Bytes(command, LiveAvatarEventJsonContext.Default.LiteCommand), cancellationToken, abandon);
+
+    private async Task SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken, CancellationToken abandon)
     {
         var socket = _socket ?? throw new InvalidOperationException("The LITE WebSocket is not connected.");
-        var payload = JsonSerializer.SerializeToUtf8Bytes(command, LiveAvatarEventJsonContext.Default.LiteCommand);
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
