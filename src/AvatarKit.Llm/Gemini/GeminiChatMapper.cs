@@ -298,9 +298,29 @@ internal static class GeminiChatMapper
             }
         }
 
-        var budget = GetInt(options, "thinkingBudget") ?? defaults.ThinkingBudget;
-        var level = GetString(options, "thinkingLevel") ?? defaults.ThinkingLevel;
-        var includeThoughts = GetBool(options, "includeThoughts");
+        var budget = GetInt(options, "thinkingBudget");
+        var level = GetString(options, "thinkingLevel");
+        if (budget is null && level is null && options?.Reasoning?.Effort is { } effort)
+        {
+            // Gemini 2.x models think by token budget, later ones by level.
+            if (ResolveModel(options, defaults).Contains("gemini-2", StringComparison.Ordinal))
+            {
+                budget = effort switch { ReasoningEffort.None => 0, ReasoningEffort.Low => 1024, ReasoningEffort.Medium => 8192, _ => 24576 };
+            }
+            else
+            {
+                level = effort switch { ReasoningEffort.None => "MINIMAL", ReasoningEffort.Low => "LOW", ReasoningEffort.Medium => "MEDIUM", _ => "HIGH" };
+            }
+        }
+
+        if (budget is null && level is null)
+        {
+            budget = defaults.ThinkingBudget;
+            level = defaults.ThinkingLevel;
+        }
+
+        var includeThoughts = GetBool(options, "includeThoughts")
+            ?? (options?.Reasoning?.Output is ReasoningOutput.Summary or ReasoningOutput.Full ? true : null);
         if (budget is not null || level is not null || includeThoughts is not null)
         {
             config.ThinkingConfig = new ThinkingConfig { ThinkingBudget = budget, ThinkingLevel = level, IncludeThoughts = includeThoughts };

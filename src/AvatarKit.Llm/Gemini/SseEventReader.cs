@@ -74,19 +74,6 @@ internal sealed class SseEventReader : IDisposable
         }
     }
 
-    /// <summary>Parses one complete SSE stream held in memory; used by tests and benchmarks.</summary>
-    internal static async Task<List<string>> ReadAllAsync(Stream stream, CancellationToken cancellationToken = default)
-    {
-        using var reader = new SseEventReader(stream);
-        var events = new List<string>();
-        while (await reader.MoveNextAsync(cancellationToken).ConfigureAwait(false))
-        {
-            events.Add(System.Text.Encoding.UTF8.GetString(reader.Current.Span));
-        }
-
-        return events;
-    }
-
     public void Dispose()
     {
         if (_buffer.Length == 0)

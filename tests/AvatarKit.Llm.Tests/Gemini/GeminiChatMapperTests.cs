@@ -43,6 +43,33 @@ public sealed class GeminiChatMapperTests
         Assert.Null(GoogleErrors.ParseDuration(value));
     }
 
+    [Theory]
+    [InlineData("gemini-2.5-flash", ReasoningEffort.None, """{"thinkingBudget":0,"includeThoughts":true}""")]
+    [InlineData("gemini-2.5-pro", ReasoningEffort.High, """{"thinkingBudget":24576,"includeThoughts":true}""")]
+    [InlineData("gemini-3.8-flash", ReasoningEffort.None, """{"thinkingLevel":"MINIMAL","includeThoughts":true}""")]
+    [InlineData("gemini-flash-lite-latest", ReasoningEffort.Medium, """{"thinkingLevel":"MEDIUM","includeThoughts":true}""")]
+    public void Reasoning_options_map_to_a_thinking_budget_or_level_by_model(string model, ReasoningEffort effort, string expected)
+    {
+        var request = GeminiChatMapper.CreateRequest(
+            [new ChatMessage(ChatRole.User, "Hi")],
+            new ChatOptions { ModelId = model, Reasoning = new ReasoningOptions { Effort = effort, Output = ReasoningOutput.Summary } },
+            new GeminiOptions { ThinkingLevel = "HIGH" });
+
+        Assert.Equal(expected, System.Text.Json.JsonSerializer.Serialize(request.GenerationConfig!.ThinkingConfig, GeminiJsonContext.Wire.ThinkingConfig));
+    }
+
+    [Fact]
+    public void Explicit_thinking_properties_win_over_reasoning_options_and_defaults()
+    {
+        var request = GeminiChatMapper.CreateRequest(
+            [new ChatMessage(ChatRole.User, "Hi")],
+            new ChatOptions { Reasoning = new ReasoningOptions { Effort = ReasoningEffort.High }, AdditionalProperties = new() { ["thinkingBudget"] = 0 } },
+            new GeminiOptions { ThinkingLevel = "HIGH" });
+
+        Assert.Equal(0, request.GenerationConfig!.ThinkingConfig!.ThinkingBudget);
+        Assert.Null(request.GenerationConfig.ThinkingConfig.ThinkingLevel);
+    }
+
     [Fact]
     public void Tool_results_that_are_not_objects_are_wrapped_and_exceptions_become_errors()
     {

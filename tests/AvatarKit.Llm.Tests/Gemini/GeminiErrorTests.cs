@@ -195,7 +195,7 @@ public sealed class GeminiErrorTests
     [InlineData(GeminiEmulatorFaultKind.SlowFirstToken)]
     public async Task Stream_failing_before_any_text_is_retried(GeminiEmulatorFaultKind kind)
     {
-        await using var fixture = await GeminiFixture.StartAsync(o => o.StreamIdleTimeout = TimeSpan.FromMilliseconds(300));
+        await using var fixture = await GeminiFixture.StartAsync(o => o.StreamIdleTimeout = kind == GeminiEmulatorFaultKind.SlowFirstToken ? TimeSpan.FromSeconds(1) : o.StreamIdleTimeout);
         fixture.Emulator.EnqueueFault(new GeminiEmulatorFault(kind, 503, "UNAVAILABLE", "The model is overloaded. Please try again later.", Delay: TimeSpan.FromSeconds(30), AfterChunks: 0));
         fixture.Emulator.Enqueue(GeminiEmulatorAnswer.FromText("Lost."));
         fixture.Emulator.Enqueue(GeminiEmulatorAnswer.FromText("Second try."));

@@ -108,7 +108,7 @@ public sealed class SseEventReaderTests
             {
                 try
                 {
-                    return (await SseEventReader.ReadAllAsync(new TrickleStream(bytes, random.Next(1, 32)), Ct)).Count;
+                    return (await ReadAllAsync(new TrickleStream(bytes, random.Next(1, 32)), Ct)).Count;
                 }
                 catch (SseTruncatedException)
                 {
@@ -121,7 +121,19 @@ public sealed class SseEventReaderTests
     }
 
     private static Task<List<string>> ReadAsync(string text, int chunk, Random? random = null) =>
-        SseEventReader.ReadAllAsync(new TrickleStream(Encoding.UTF8.GetBytes(text), chunk, random), Ct);
+        ReadAllAsync(new TrickleStream(Encoding.UTF8.GetBytes(text), chunk, random), Ct);
+
+    private static async Task<List<string>> ReadAllAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        using var reader = new SseEventReader(stream);
+        var events = new List<string>();
+        while (await reader.MoveNextAsync(cancellationToken))
+        {
+            events.Add(Encoding.UTF8.GetString(reader.Current.Span));
+        }
+
+        return events;
+    }
 
     /// <summary>Hands out at most <c>chunk</c> bytes per read (a random size up to it when given a random).</summary>
     private sealed class TrickleStream(byte[] data, int chunk, Random? random = null) : MemoryStream(data, writable: false)
