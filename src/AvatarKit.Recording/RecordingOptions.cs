@@ -82,6 +82,12 @@ public sealed partial class RecordingOptions
     /// <summary>Gets or sets how often a crashed encoder is restarted into a new segment before recording stops; 3 by default.</summary>
     public int MaxEncoderRestarts { get; set; } = 3;
 
+    /// <summary>
+    /// Gets or sets how long a stream may deliver nothing before it stops holding the recording back and,
+    /// when every stream is quiet, the room counts as idle and is recorded on the wall clock; well above network jitter.
+    /// </summary>
+    internal TimeSpan IdleAfter { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Gets or sets a test hook that opens the session file's stream (fault injection).</summary>
     internal Func<string, Stream>? OpenOutputStream { get; set; }
 

@@ -17,6 +17,10 @@ internal sealed record EncoderSettings(string FfmpegPath, RecordingOptions Optio
         List<string> args =
         [
             "-hide_banner", "-loglevel", "error", "-nostdin",
+
+            // Raw inputs with explicit parameters need no probing; probing would make ffmpeg read
+            // ahead on one pipe before it opens the next, while the tick loop writes both in lockstep (a deadlock).
+            "-probesize", "32", "-analyzeduration", "0",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", $"{o.Width}x{o.Height}", "-r", fps,
 
             // Video packets are whole frames (1.4 MB at 720p): keep ffmpeg's queue short; our own queue drops when it is full.
@@ -30,7 +34,7 @@ internal sealed record EncoderSettings(string FfmpegPath, RecordingOptions Optio
         args.AddRange(["-i", "pipe:0"]);
         foreach (var input in AudioInputs)
         {
-            args.AddRange(["-f", "s16le", "-ar", "48000", "-ac", "1", "-thread_queue_size", "512", "-i", input]);
+            args.AddRange(["-probesize", "32", "-analyzeduration", "0", "-f", "s16le", "-ar", "48000", "-ac", "1", "-thread_queue_size", "512", "-i", input]);
         }
 
         args.AddRange(["-map", "0:v"]);

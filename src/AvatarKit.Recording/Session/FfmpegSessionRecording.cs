@@ -35,6 +35,9 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     private readonly MediaTimeline _timeline;
     private readonly MediaTimeline.Clock _avatarClock = new("avatar");
     private readonly MediaTimeline.Clock _userClock = new("user");
+    private readonly MediaTimeline.Track _videoTrack = new();
+    private readonly MediaTimeline.Track _avatarAudioTrack = new();
+    private readonly MediaTimeline.Track _userAudioTrack = new();
     private readonly Channel<(VideoFrame Frame, TimeSpan Position)> _video;
     private readonly Channel<(AudioFrame Frame, long Start)> _avatarAudio;
     private readonly Channel<(AudioFrame Frame, long Start)> _userAudio;
@@ -47,6 +50,8 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     private readonly List<SidecarClip> _sidecarClips = [];
     private readonly List<SidecarLine> _transcript = [];
     private readonly List<Task> _sources = [];
+    private readonly TaskCompletionSource _sourcesStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _sourcesPending;
     private FfmpegEncoder _encoder;
     private Task _tickLoop = Task.CompletedTask;
     private Task _clipWorker = Task.CompletedTask;
@@ -58,6 +63,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     private volatile bool _draining;
     private volatile bool _stopped;
     private volatile bool _encoderClosed;
+    private bool _idling;
 
     private FfmpegSessionRecording(RecordingOptions options, string ffmpegPath, SessionRecordingRequest request, ILogger logger, TimeProvider time)
     {
@@ -69,7 +75,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
         _directory = Path.GetFullPath(options.OutputDirectory!);
         _fileStem = "session_" + string.Concat(request.SessionId.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
         _startedAt = time.GetUtcNow();
-        _timeline = new MediaTimeline(time, options.JitterBuffer, TimeSpan.FromMilliseconds(300));
+        _timeline = new MediaTimeline(time, options.JitterBuffer, TimeSpan.FromMilliseconds(300), options.IdleAfter);
         _video = Channel.CreateBounded<(VideoFrame Frame, TimeSpan Position)>(
             new BoundedChannelOptions(options.VideoQueueFrames) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             dropped =>
@@ -109,6 +115,12 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
 
     /// <summary>Gets the media time handed to the encoder so far.</summary>
     internal TimeSpan WrittenDuration => _timeline.Written;
+
+    /// <summary>Gets the end of the newest frame received, in media time.</summary>
+    internal TimeSpan ReceivedDuration => _timeline.Watermark(draining: true);
+
+    /// <summary>Gets a task that completes when every source is being read (room tracks subscribed).</summary>
+    internal Task SourcesStarted => _sourcesStarted.Task;
 
     /// <summary>Gets the current ffmpeg process id (tests kill it).</summary>
     internal int EncoderProcessId => _encoder.ProcessId;
@@ -151,7 +163,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
             return;
         }
 
-        await OfferAudioAsync(frame.Format == EncoderAudio ? frame.Clone() : AudioConversion.Convert(frame, EncoderAudio), frame.Timestamp, _userClock, _userAudio, cancellationToken).ConfigureAwait(false);
+        await OfferAudioAsync(frame.Format == EncoderAudio ? frame.Clone() : AudioConversion.Convert(frame, EncoderAudio), frame.Timestamp, _userClock, _userAudioTrack, _userAudio, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -222,24 +234,32 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
         var token = _sourcesCts.Token;
         var room = _request.Room ?? _request.Avatar?.Room;
         var identity = _request.ParticipantIdentity ?? _request.Avatar?.AvatarIdentity;
+        List<Func<Task>> readers = [];
         if (_request.Video is { } video)
         {
-            _sources.Add(Task.Run(() => ReadSourceAsync("video", video, OfferVideo, token), CancellationToken.None));
+            readers.Add(() => ReadSourceAsync("video", video, OfferVideo, token));
         }
         else if (room is not null)
         {
-            _sources.Add(Task.Run(() => ReadRoomAsync(room, identity, RoomTrackKind.Video, token), CancellationToken.None));
+            readers.Add(() => ReadRoomAsync(room, identity, RoomTrackKind.Video, token));
         }
 
         if (_request.Audio is { } audio)
         {
-            _sources.Add(Task.Run(() => ReadSourceAsync("audio", audio, f => OfferOwnedAvatarAudioAsync(f, token), token), CancellationToken.None));
+            readers.Add(() => ReadSourceAsync("audio", audio, f => OfferOwnedAvatarAudioAsync(f, token), token));
         }
         else if (room is not null)
         {
-            _sources.Add(Task.Run(() => ReadRoomAsync(room, identity, RoomTrackKind.Audio, token), CancellationToken.None));
+            readers.Add(() => ReadRoomAsync(room, identity, RoomTrackKind.Audio, token));
         }
 
+        _sourcesPending = readers.Count;
+        if (readers.Count == 0)
+        {
+            _sourcesStarted.TrySetResult();
+        }
+
+        _sources.AddRange(readers.Select(reader => Task.Run(reader, CancellationToken.None)));
         if (_request.Avatar is { } avatar && _options.CutClips)
         {
             avatar.SpeakingStarted += OnSpeakingStarted;
@@ -266,6 +286,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     private async Task ReadSourceAsync<TFrame>(string kind, IAsyncEnumerable<TFrame> source, Func<TFrame, ValueTask> offer, CancellationToken cancellationToken)
         where TFrame : MediaFrame
     {
+        MarkSourceStarted();
         try
         {
             await foreach (var frame in source.WithCancellation(cancellationToken).ConfigureAwait(false))
@@ -281,6 +302,14 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
         {
             // A broken source must not end the conversation; the recording goes on with silence / the last picture.
             Log.SourceFailed(_logger, ex, kind, _request.SessionId);
+        }
+    }
+
+    private void MarkSourceStarted()
+    {
+        if (!_sourcesStarted.Task.IsCompleted && Interlocked.Decrement(ref _sourcesPending) <= 0)
+        {
+            _sourcesStarted.TrySetResult();
         }
     }
 
@@ -338,7 +367,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
         }
 
         var prepared = VideoFramePreparer.Prepare(frame, _options.Width, _options.Height);
-        var (position, shift) = _timeline.Place(_avatarClock, prepared.Timestamp, TimeSpan.FromTicks(TimeSpan.TicksPerSecond / _options.FrameRate));
+        var (position, shift) = _timeline.Place(_avatarClock, _videoTrack, prepared.Timestamp, TimeSpan.FromTicks(TimeSpan.TicksPerSecond / _options.FrameRate));
         LogShift(_avatarClock, shift);
         if (!_video.Writer.TryWrite((prepared, position)))
         {
@@ -353,15 +382,15 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     {
         if (frame.Format == EncoderAudio)
         {
-            return OfferAudioAsync(frame, frame.Timestamp, _avatarClock, _avatarAudio, cancellationToken);
+            return OfferAudioAsync(frame, frame.Timestamp, _avatarClock, _avatarAudioTrack, _avatarAudio, cancellationToken);
         }
 
         var converted = AudioConversion.Convert(frame, EncoderAudio);
         frame.Dispose();
-        return OfferAudioAsync(converted, converted.Timestamp, _avatarClock, _avatarAudio, cancellationToken);
+        return OfferAudioAsync(converted, converted.Timestamp, _avatarClock, _avatarAudioTrack, _avatarAudio, cancellationToken);
     }
 
-    private async ValueTask OfferAudioAsync(AudioFrame frame, TimeSpan timestamp, MediaTimeline.Clock clock, Channel<(AudioFrame Frame, long Start)> queue, CancellationToken cancellationToken)
+    private async ValueTask OfferAudioAsync(AudioFrame frame, TimeSpan timestamp, MediaTimeline.Clock clock, MediaTimeline.Track track, Channel<(AudioFrame Frame, long Start)> queue, CancellationToken cancellationToken)
     {
         if (_stopped || _draining)
         {
@@ -369,7 +398,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
             return;
         }
 
-        var (position, shift) = _timeline.Place(clock, timestamp, frame.Duration);
+        var (position, shift) = _timeline.Place(clock, track, timestamp, frame.Duration);
         LogShift(clock, shift);
         var start = (position.Ticks * SampleRate + (TimeSpan.TicksPerSecond / 2)) / TimeSpan.TicksPerSecond;
         try
@@ -494,6 +523,8 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     /// <summary>Waits until the tick ending at <paramref name="tickEnd"/> may be written; false when writing is over.</summary>
     private async Task<bool> WaitForTickAsync(TimeSpan tickStart, TimeSpan tickEnd)
     {
+        var waitStart = _time.GetTimestamp();
+        var frameDuration = tickEnd - tickStart;
         while (!_stopped)
         {
             var draining = _draining;
@@ -506,10 +537,29 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
             if (draining)
             {
                 // The last, partial tick is written whole: the file ends on the frame grid.
-                return watermark > tickStart;
+                return watermark > tickStart + TimeSpan.FromMilliseconds(1);
             }
 
-            await _signal.WaitAsync(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
+            // Nothing arrives while the writer has caught up: an idle room. Go on in real time
+            // (last picture, silence); frames that come back are placed by their timestamps.
+            // Only a starving writer idles, so a busy encoder never makes media "late".
+            if (_timeline.SinceLastArrival is { } quiet)
+            {
+                var waited = _time.GetElapsedTime(waitStart);
+                if (quiet < waited)
+                {
+                    _idling = false;
+                }
+
+                if ((quiet < waited ? quiet : waited) >= (_idling ? frameDuration : _options.IdleAfter))
+                {
+                    _idling = true;
+                    _timeline.AdvanceIdle(tickEnd + _options.JitterBuffer);
+                    return true;
+                }
+            }
+
+            await _signal.WaitAsync(TimeSpan.FromMilliseconds(10)).ConfigureAwait(false);
         }
 
         return false;
