@@ -59,7 +59,9 @@ internal sealed record EncoderSettings(string FfmpegPath, RecordingOptions Optio
         }
 
         // empty_moov + frag_keyframe: the file is playable after every fragment, and needs no seeking, so it can go to a pipe.
-        args.AddRange(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", "pipe:1"]);
+        // flush_packets: hand every finished piece to the pipe at once instead of holding up to 32 KB in ffmpeg's
+        // I/O buffer, so a kill never loses the header or a finished fragment (at 2.5 Mbit/s that is about 0.1 s).
+        args.AddRange(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-flush_packets", "1", "-f", "mp4", "pipe:1"]);
         return args;
     }
 }

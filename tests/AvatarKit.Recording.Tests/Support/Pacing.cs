@@ -7,13 +7,13 @@ namespace AvatarKit.Recording.Tests.Support;
 internal static class Pacing
 {
     /// <summary>Lets the publisher run at most <paramref name="lead"/> ahead of what the encoder was given (faster than real time, no drops).</summary>
-    public static Func<TimeSpan, Task> Encoder(ISessionRecording recording, double lead = 0.3)
+    public static Func<TimeSpan, Task> Encoder(ISessionRecording recording, double lead = 0.3, Func<bool>? stopWaiting = null)
     {
         var r = (FfmpegSessionRecording)recording;
         return async t =>
         {
             var deadline = Stopwatch.StartNew();
-            while (r.WrittenDuration < t - TimeSpan.FromSeconds(lead))
+            while (r.WrittenDuration < t - TimeSpan.FromSeconds(lead) && stopWaiting?.Invoke() != true)
             {
                 if (deadline.Elapsed > TimeSpan.FromSeconds(30))
                 {
