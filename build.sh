@@ -57,11 +57,12 @@ summarize_tests() {
   for trx in "$dir"/*.trx; do
     local counters
     counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-    local p f n
+    local p f e n
     p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
     f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")
     n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
-    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${n:-0}))
   done
   echo "Tests: $passed passed, $failed failed, $skipped skipped"
 }
@@ -75,9 +76,10 @@ cmd_test() {
   rm -rf "$results"; mkdir -p "$results"
   log "testing"
   local status=0
-  # Microsoft.Testing.Platform (global.json); exit code 8 means a project has no tests yet.
+  # Microsoft.Testing.Platform (global.json); exit code 8 means a project has no tests yet;
+  # --timeout stops a hung test process so CI always finishes and reports.
   dotnet test --solution AvatarKit.sln -c Release --no-build \
-    --results-directory "$results" --report-xunit-trx --ignore-exit-code 8 "$@" || status=$?
+    --results-directory "$results" --report-xunit-trx --ignore-exit-code 8 --timeout 12m "$@" || status=$?
   summarize_tests "$results" | tee "$results/summary.txt"
   return $status
 }
