@@ -69,9 +69,10 @@ public sealed partial class RecordingOptions
 
     /// <summary>
     /// Gets or sets how many received video frames may wait for the encoder (1.4 MB each at 720p); when the
-    /// encoder falls behind, the oldest are dropped and counted. 12 by default.
+    /// encoder falls behind, the oldest are dropped and counted. 25 by default: one second of 25 fps, which rides
+    /// out an encoder descheduled on a busy machine for up to a second (35 MB at 720p).
     /// </summary>
-    public int VideoQueueFrames { get; set; } = 12;
+    public int VideoQueueFrames { get; set; } = 25;
 
     /// <summary>
     /// Gets or sets how long the recorder waits for late frames before it writes a moment of the

@@ -4,7 +4,10 @@ using System.Runtime.CompilerServices;
 using AvatarKit.Recording.Encoding;
 using AvatarKit.Recording.Session;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace AvatarKit.Benchmarks.Recording;
 
@@ -14,8 +17,7 @@ namespace AvatarKit.Benchmarks.Recording;
 /// recording. Durations come from <c>AVATARKIT_REC_SECONDS</c> (default 20 s; the full figures use 600).
 /// Run: <c>dotnet run -c Release --project benchmarks/AvatarKit.Benchmarks -- --filter '*RecordingHarness*'</c>.
 /// </summary>
-[InProcess]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 0, iterationCount: 1)]
+[Config(typeof(HarnessConfig))]
 public class RecordingHarness
 {
     private const int Fps = 25;
@@ -239,6 +241,20 @@ public class RecordingHarness
             var frame = AudioFrame.Rent(AudioFormat.Pcm16Mono48kHz, 1920, t);
             frame.Samples.Clear();
             yield return frame;
+        }
+    }
+
+    /// <summary>One in-process run per scenario: each measures itself and prints its figures.</summary>
+    private sealed class HarnessConfig : ManualConfig
+    {
+        public HarnessConfig()
+        {
+            AddJob(Job.Default
+                .WithStrategy(RunStrategy.Monitoring)
+                .WithLaunchCount(1)
+                .WithWarmupCount(0)
+                .WithIterationCount(1)
+                .WithToolchain(InProcessEmitToolchain.Instance));
         }
     }
 
