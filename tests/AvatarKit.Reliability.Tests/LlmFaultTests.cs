@@ -1,4 +1,8 @@
+using System.Collections.Concurrent;
+using AvatarKit.Harness.Doubles;
 using AvatarKit.Testing.Gemini;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AvatarKit.Reliability.Tests;
 
@@ -69,14 +73,32 @@ public sealed class LlmFaultTests
             });
         }
 
-        var outcomes = new Dictionary<TurnOutcome, int>();
-        var turns = 0;
-        while (run.Emulator.Requests.Count < faults)
+        // Four conversations share the broken service, so the thousand streams fit the CI budget.
+        var conversations = new List<HarnessConversation> { run.Conversation };
+        for (var i = 1; i < 4; i++)
         {
-            // A hang shows as this timeout; a crash as an exception or a stopped pipeline.
-            var result = await run.Pipeline.SendTextAsync($"Turn {turns++}", TestContext.Current.CancellationToken)
-                .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-            outcomes[result.Outcome] = outcomes.GetValueOrDefault(result.Outcome) + 1;
+            conversations.Add(await HarnessConversation.StartAsync(
+                run.Services.GetRequiredService<IChatClient>(), new SimulatedAvatarSession(), voice: false, cancellationToken: TestContext.Current.CancellationToken));
+        }
+
+        var outcomes = new ConcurrentDictionary<TurnOutcome, int>();
+        var turns = 0;
+        await Task.WhenAll(conversations.Select(async conversation =>
+        {
+            while (run.Emulator.Requests.Count < faults)
+            {
+                // A hang shows as this timeout; a crash as an exception or a stopped pipeline.
+                var result = await conversation.Pipeline.SendTextAsync($"Turn {Interlocked.Increment(ref turns)}", TestContext.Current.CancellationToken)
+                    .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+                outcomes.AddOrUpdate(result.Outcome, 1, (_, n) => n + 1);
+            }
+        }));
+
+        foreach (var extra in conversations.Skip(1))
+        {
+            Assert.NotEqual(ConversationState.Stopped, extra.Pipeline.State);
+            Assert.All(extra.Errors, e => Assert.True(e.Recoverable, e.Message));
+            await extra.DisposeAsync();
         }
 
         var last = await run.Pipeline.SendTextAsync("Are you still there?", TestContext.Current.CancellationToken)
