@@ -44,7 +44,7 @@ internal sealed class HarnessConversation : IAsyncDisposable
     /// <summary>Gets a probe of the chat request's start (when the chat client is a <see cref="PacedChatClient"/>).</summary>
     public Probe ChatRequested { get; } = new();
 
-    /// <summary>Gets a probe of the word that completes the answer's first sentence (see <see cref="StartAsync"/>).</summary>
+    /// <summary>Gets a probe of the word that confirms the end of the answer's first sentence (see <see cref="StartAsync"/>).</summary>
     public Probe FirstSentenceWordSent { get; } = new();
 
     public IReadOnlyList<ConversationErrorEvent> Errors
@@ -95,7 +95,10 @@ internal sealed class HarnessConversation : IAsyncDisposable
         var conversation = new HarnessConversation(builder.Build(), avatar, speechToText);
         if (chat is PacedChatClient paced)
         {
-            var last = AnswerText.FirstSentenceWords(paced.WordCount) - 1;
+            // The sentence chunker ends a sentence only once the next word shows it is not an
+            // abbreviation (whitespace, then no lower-case letter), so the first sentence is
+            // complete when the word after it arrives: that is where provider time ends.
+            var last = Math.Min(AnswerText.FirstSentenceWords(paced.WordCount), paced.WordCount - 1);
             paced.RequestStarted += conversation.ChatRequested.Hit;
             paced.WordSent += (index, timestamp) =>
             {
@@ -117,8 +120,8 @@ internal sealed class HarnessConversation : IAsyncDisposable
 
     /// <summary>
     /// Arms the probes of one turn's pipeline overhead: the time the pipeline's own code takes from the
-    /// turn being sent to the chat request, plus from the first sentence's last word to the avatar's
-    /// speak call. Provider time (waiting for tokens) is excluded, so it holds at any latency.
+    /// turn being sent to the chat request, plus from the word that completes the first sentence to
+    /// the avatar's speak call. Provider time (waiting for tokens) is excluded, so it holds at any latency.
     /// </summary>
     /// <returns>A function of the send timestamp that gives the overhead.</returns>
     public Func<long, Task<TimeSpan>> ArmOverhead()
