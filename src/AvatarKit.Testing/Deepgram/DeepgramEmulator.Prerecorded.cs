@@ -56,6 +56,8 @@ public sealed partial class DeepgramEmulator
             return;
         }
 
+        // Pre-recorded audio has no live endpointing; split utterances on half a second of silence.
+        parameters = parameters with { EndpointingMs = 500, InterimResults = false, UtteranceEndMs = null, VadEvents = false };
         var collector = new FinalCollector();
         var recognizer = new EmulatedRecognizer(parameters, this, collector);
         recognizer.Process(audio);

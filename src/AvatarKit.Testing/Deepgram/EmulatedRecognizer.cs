@@ -84,8 +84,8 @@ internal sealed class EmulatedRecognizer
         }
         else if (_inSpeech)
         {
-            // Words have short gaps inside them; never end speech on less than 100 ms of silence.
-            var endpointing = Math.Max(100, _parameters.EndpointingMs ?? 1000) / 1000.0;
+            // Words have short gaps between them; never end speech on less than 200 ms of silence.
+            var endpointing = Math.Max(200, _parameters.EndpointingMs ?? 1000) / 1000.0;
             if (end - _lastLoudEnd >= endpointing - 1e-9)
             {
                 EmitFinal(speechFinal: _parameters.EndpointingMs is not null, fromFinalize: false);

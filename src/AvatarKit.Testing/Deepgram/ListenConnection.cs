@@ -56,8 +56,26 @@ internal sealed class ListenConnection : IEmulatedRecognitionSink, IDisposable
         {
             _outbox.Writer.TryComplete();
             await writer.ConfigureAwait(false);
+            await AwaitClientCloseAsync().ConfigureAwait(false);
             await _stop.CancelAsync().ConfigureAwait(false);
             await watchdog.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After the server's close frame, waits (briefly) for the client's, so the close frame is not cut off by ending the request.</summary>
+    private async Task AwaitClientCloseAsync()
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            while (_socket.State == WebSocketState.CloseSent && !_stop.IsCancellationRequested)
+            {
+                await _socket.ReceiveAsync(buffer, _stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            _owner.Log($"listen connection {_number}: client did not answer the close ({ex.GetType().Name})");
         }
     }
 
@@ -247,6 +265,8 @@ internal sealed class ListenConnection : IEmulatedRecognitionSink, IDisposable
 
                 if (message.IsAbort)
                 {
+                    // Let what was already written reach the client first: the drop happens between messages.
+                    await Task.Delay(100, _context.RequestAborted).ConfigureAwait(false);
                     _context.Abort();
                     break;
                 }
@@ -254,7 +274,10 @@ internal sealed class ListenConnection : IEmulatedRecognitionSink, IDisposable
                 if (message.CloseStatus is { } status)
                 {
                     await _socket.CloseOutputAsync(status, message.CloseReason, _context.RequestAborted).ConfigureAwait(false);
-                    await _stop.CancelAsync().ConfigureAwait(false);
+
+                    // The reader ends when the client answers the close; cancelling it at once would abort
+                    // the socket before the close frame is out.
+                    _stop.CancelAfter(TimeSpan.FromSeconds(2));
                     break;
                 }
 

@@ -42,10 +42,14 @@ internal static class MalformedMessages
             switch (i % 4)
             {
                 case 0:
-                    // Random bytes as a text frame: usually invalid UTF-8.
-                    var bytes = new byte[random.Next(1, 200)];
-                    random.NextBytes(bytes);
-                    yield return new ListenConnection.Outgoing(bytes, WebSocketMessageType.Text);
+                    // Random characters (valid UTF-8, as the WebSocket layer requires of text frames).
+                    var chars = new char[random.Next(1, 200)];
+                    for (var k = 0; k < chars.Length; k++)
+                    {
+                        chars[k] = (char)random.Next(0x20, 0xD7FF);
+                    }
+
+                    yield return new ListenConnection.Outgoing(Encoding.UTF8.GetBytes(chars), WebSocketMessageType.Text);
                     break;
                 case 1:
                     var binary = new byte[random.Next(1, 64)];
@@ -54,13 +58,13 @@ internal static class MalformedMessages
                     break;
                 default:
                     // A valid Results message with a few characters replaced or the tail cut.
-                    var chars = Valid.ToCharArray();
+                    var valid = Valid.ToCharArray();
                     for (var k = 0; k < 3; k++)
                     {
-                        chars[random.Next(chars.Length)] = "{}[]\":,x0 "[random.Next(10)];
+                        valid[random.Next(valid.Length)] = "{}[]\":,x0 "[random.Next(10)];
                     }
 
-                    var text = new string(chars, 0, random.Next(1, chars.Length + 1));
+                    var text = new string(valid, 0, random.Next(1, valid.Length + 1));
                     yield return new ListenConnection.Outgoing(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text);
                     break;
             }
