@@ -211,6 +211,10 @@ public sealed partial class DeepgramEmulator
                     if (Options.Faults.BeforeSpeakChunk is { } hook)
                     {
                         await hook(index, aborted).ConfigureAwait(false);
+                        if (generation != Volatile.Read(ref clearGeneration))
+                        {
+                            break;
+                        }
                     }
 
                     await SendAsync(pcm.AsMemory(offset, Math.Min(chunk, pcm.Length - offset)), WebSocketMessageType.Binary).ConfigureAwait(false);
