@@ -306,7 +306,7 @@ internal sealed class ListenSession
                 return started;
             case ListenMessage.UtteranceEnd:
                 var ended = NewUpdate(DeepgramSpeechUpdateKinds.UtteranceEnd, string.Empty);
-                ended.EndTime = Max(offset + TimeSpan.FromSeconds(message.Timestamp), _floor);
+                ended.EndTime = offset + TimeSpan.FromSeconds(message.Timestamp);
                 return ended;
             case ListenMessage.Metadata:
                 var closing = NewUpdate(SpeechToTextResponseUpdateKind.SessionClose, string.Empty);
