@@ -10,7 +10,7 @@ namespace AvatarKit.Benchmarks.Speech;
 /// only the client's own work is measured. Target: 0 B allocated per frame.
 /// </summary>
 [MemoryDiagnoser]
-public class DeepgramSendPathBenchmarks
+public class DeepgramSendPathBenchmarks : IDisposable
 {
     private const int FramesPerSecond = 50;
     private readonly byte[] _frame = new byte[AudioFormat.Pcm16Mono16kHz.GetByteCount(TimeSpan.FromMilliseconds(20))];
@@ -28,12 +28,17 @@ public class DeepgramSendPathBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _send.Dispose();
+    public void Dispose()
+    {
+        _send.Dispose();
+        _replay.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>One second of audio (50 frames), then a final result trims the replay buffer, as in a conversation.</summary>
     /// <returns>A task.</returns>
     [Benchmark(OperationsPerInvoke = FramesPerSecond)]
-    public async Task Send_one_20ms_frame()
+    public async Task SendFrame()
     {
         for (var i = 0; i < FramesPerSecond; i++)
         {
