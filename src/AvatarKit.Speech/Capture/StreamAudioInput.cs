@@ -18,13 +18,15 @@ public sealed class StreamAudioInput : IAudioInput
     private static readonly TimeSpan FrameDuration = TimeSpan.FromMilliseconds(20);
     private readonly Func<Stream> _open;
     private readonly AudioFormat? _rawFormat;
+    private readonly bool _leaveOpen;
 
-    private StreamAudioInput(string name, Func<Stream> open, AudioFormat? rawFormat, bool realTime)
+    private StreamAudioInput(string name, Func<Stream> open, AudioFormat? rawFormat, bool realTime, bool leaveOpen = false)
     {
         Name = name;
         _open = open;
         _rawFormat = rawFormat;
         RealTime = realTime;
+        _leaveOpen = leaveOpen;
     }
 
     /// <inheritdoc />
@@ -43,17 +45,18 @@ public sealed class StreamAudioInput : IAudioInput
         return new StreamAudioInput(Path.GetFileName(path), () => File.OpenRead(path), rawFormat: null, realTime);
     }
 
-    /// <summary>Creates an input that reads a stream holding a WAV file or raw PCM16; the input disposes the stream when capture ends.</summary>
+    /// <summary>Creates an input that reads a stream holding a WAV file or raw PCM16.</summary>
     /// <param name="stream">The stream.</param>
     /// <param name="rawFormat">The format of raw PCM16 (ignored for WAV); the requested format when null.</param>
     /// <param name="realTime">True to pace frames in real time; false to deliver them as fast as they are read.</param>
     /// <param name="name">A name for logs.</param>
+    /// <param name="leaveOpen">True to leave the stream open when capture ends; by default the input disposes it.</param>
     /// <returns>The input.</returns>
-    public static StreamAudioInput FromStream(Stream stream, AudioFormat? rawFormat = null, bool realTime = false, string name = "stream")
+    public static StreamAudioInput FromStream(Stream stream, AudioFormat? rawFormat = null, bool realTime = false, string name = "stream", bool leaveOpen = false)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var taken = 0;
-        return new StreamAudioInput(name, () => Interlocked.Exchange(ref taken, 1) == 0 ? stream : throw new InvalidOperationException("A stream input can be captured only once."), rawFormat, realTime);
+        return new StreamAudioInput(name, () => Interlocked.Exchange(ref taken, 1) == 0 ? stream : throw new InvalidOperationException("A stream input can be captured only once."), rawFormat, realTime, leaveOpen);
     }
 
     /// <inheritdoc />
@@ -69,9 +72,11 @@ public sealed class StreamAudioInput : IAudioInput
             throw new AudioInputException($"Cannot open audio input '{Name}': {ex.Message}", ex);
         }
 
-        await using var owned = stream.ConfigureAwait(false);
+        await using var owned = (_leaveOpen ? Stream.Null : stream).ConfigureAwait(false);
         var (sourceFormat, reader) = await OpenAsync(stream, format, cancellationToken).ConfigureAwait(false);
-        using var disposeReader = reader as IDisposable;
+
+        // NAudio's reader owns the stream it reads; it holds nothing else worth disposing.
+        using var disposeReader = _leaveOpen ? null : reader as IDisposable;
         var frameBytes = sourceFormat.GetByteCount(FrameDuration);
         var started = Stopwatch.GetTimestamp();
         long position = 0;

@@ -55,7 +55,7 @@ public sealed class DeepgramSpeechToTextClient : ISpeechToTextClient
     {
         ArgumentNullException.ThrowIfNull(audioSpeechStream);
         var format = GetFormat(options);
-        return GetStreamingTextAsync(StreamAudioInput.FromStream(audioSpeechStream).CaptureAsync(format, cancellationToken), options, controller: null, cancellationToken);
+        return GetStreamingTextAsync(StreamAudioInput.FromStream(audioSpeechStream, leaveOpen: true).CaptureAsync(format, cancellationToken), options, controller: null, cancellationToken);
     }
 
     /// <summary>Transcribes live audio frames (converted to the requested format when they differ) until they end.</summary>

@@ -15,6 +15,16 @@ public sealed class DeepgramEmulatorOptions
     /// </summary>
     public IList<string> Transcripts { get; } = new List<string>();
 
+    /// <summary>Appends the lines of a WAV file's sidecar text (<c>speech.wav</c> → <c>speech.txt</c>) to <see cref="Transcripts"/>, one utterance per line.</summary>
+    /// <param name="wavPath">The WAV file whose sidecar to read.</param>
+    public void AddTranscriptsFromSidecar(string wavPath)
+    {
+        foreach (var line in File.ReadLines(Path.ChangeExtension(wavPath, ".txt")).Where(l => !string.IsNullOrWhiteSpace(l)))
+        {
+            Transcripts.Add(line.Trim());
+        }
+    }
+
     /// <summary>Gets or sets how long a live connection may go without audio or KeepAlive before it is closed with 1011 <c>NET-0001</c> (10 s, as Deepgram).</summary>
     public TimeSpan InactivityTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

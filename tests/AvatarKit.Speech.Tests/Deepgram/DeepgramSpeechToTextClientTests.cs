@@ -273,7 +273,8 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
     public async Task A_thousand_malformed_server_messages_are_skipped_and_transcription_goes_on()
     {
         _emulator.Options.Faults.MalformedMessages = 1000;
-        using var client = CreateClient();
+        var logger = new CountingLogger<DeepgramSpeechToTextClient>();
+        using var client = new DeepgramSpeechToTextClient(new DeepgramOptions { ApiKey = _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUri }, logger: logger);
 
         var updates = await CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(TwoUtterances(), cancellationToken: Token), cancellationToken: Token));
 
@@ -281,6 +282,8 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
         Assert.Equal(["Hello there.", "How are you today?"], Finals(updates).Select(u => u.Text).Where(t => !t.Contains("fuzz", StringComparison.Ordinal)));
         Assert.Equal(SpeechToTextResponseUpdateKind.SessionClose, updates[^1].Kind);
         Assert.Equal(1, _emulator.ListenConnections);
+        Assert.True(logger.Entries.Count(e => e.Message.StartsWith("Ignored a malformed Deepgram message", StringComparison.Ordinal)) >= 900);
+        Assert.DoesNotContain(logger.Entries, e => e.Message.Contains(_emulator.Options.ApiKey, StringComparison.Ordinal));
     }
 
     [Fact]
