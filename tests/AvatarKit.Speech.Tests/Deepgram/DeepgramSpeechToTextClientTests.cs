@@ -256,10 +256,12 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
             _emulator.Options.Faults.CloseAfterAudio(midSecond, 1011, "NET-0000");
         }
 
-        using var client = CreateClient();
+        var logger = new CountingLogger<DeepgramSpeechToTextClient>();
+        using var client = new DeepgramSpeechToTextClient(new DeepgramOptions { ApiKey = _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUri }, logger: logger);
 
         var updates = await CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(audio, cancellationToken: Token), cancellationToken: Token));
 
+        TestContext.Current.TestOutputHelper?.WriteLine(string.Join(Environment.NewLine, logger.Entries.Select(e => e.Message).Where(m => m.Contains("reconnect", StringComparison.OrdinalIgnoreCase))));
         Assert.Equal(["Hello there.", "How are you today?", "Seven eight."], Finals(updates).Select(u => u.Text));
         Assert.Equal(2, _emulator.ListenConnections);
         AssertMonotonic(updates);
