@@ -17,14 +17,14 @@ internal static class TestAudio
     public static double Seconds(byte[] pcm) => (double)pcm.Length / Format.BytesPerSecond;
 
     /// <summary>Yields 20 ms frames as fast as they are read; <paramref name="pauseAt"/> runs before the frame at each given byte offset.</summary>
-    public static async IAsyncEnumerable<AudioFrame> Frames(byte[] pcm, IReadOnlyDictionary<int, Func<Task>>? pauseAt = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public static async IAsyncEnumerable<AudioFrame> Frames(byte[] pcm, IReadOnlyDictionary<int, Func<CancellationToken, Task>>? pauseAt = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var frameBytes = Format.GetByteCount(TimeSpan.FromMilliseconds(20));
         for (var offset = 0; offset < pcm.Length; offset += frameBytes)
         {
             if (pauseAt is not null && pauseAt.TryGetValue(offset, out var pause))
             {
-                await pause();
+                await pause(cancellationToken);
             }
 
             cancellationToken.ThrowIfCancellationRequested();

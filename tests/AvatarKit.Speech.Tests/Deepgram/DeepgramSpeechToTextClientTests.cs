@@ -122,10 +122,10 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
     [Fact]
     public async Task Keep_alive_holds_the_connection_open_through_a_pause_longer_than_the_idle_timeout()
     {
-        _emulator.Options.InactivityTimeout = TimeSpan.FromMilliseconds(600);
+        _emulator.Options.InactivityTimeout = TimeSpan.FromMilliseconds(1000);
         using var client = CreateClient(o => o.Listen.KeepAliveInterval = TimeSpan.FromMilliseconds(150));
         var audio = TwoUtterances();
-        var pause = new Dictionary<int, Func<Task>> { [TestAudio.FrameOffset(1.6)] = () => Task.Delay(1500, Token) };
+        var pause = new Dictionary<int, Func<CancellationToken, Task>> { [TestAudio.FrameOffset(1.6)] = ct => Task.Delay(2000, ct) };
 
         var updates = await CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(audio, pause, Token), cancellationToken: Token));
 
@@ -139,7 +139,7 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
     {
         _emulator.Options.InactivityTimeout = TimeSpan.FromMilliseconds(300);
         using var client = CreateClient(o => o.Listen.KeepAliveInterval = TimeSpan.FromSeconds(9));
-        var pause = new Dictionary<int, Func<Task>> { [TestAudio.FrameOffset(0.2)] = () => Task.Delay(5000, Token) };
+        var pause = new Dictionary<int, Func<CancellationToken, Task>> { [TestAudio.FrameOffset(0.2)] = ct => Task.Delay(5000, ct) };
 
         var error = await Assert.ThrowsAsync<DeepgramException>(() => CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(TwoUtterances(), pause, Token), cancellationToken: Token)));
 
@@ -156,7 +156,7 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
         var finalized = new TaskCompletionSource();
         var audio = TestAudio.Concat(TestAudio.Silence(0.2), TestAudio.Words(3), TestAudio.Silence(0.5));
         // Hold the audio right after the last word, until the finalized result is back.
-        var pause = new Dictionary<int, Func<Task>> { [TestAudio.FrameOffset(0.2 + TestAudio.Seconds(TestAudio.Words(3)))] = () => finalized.Task.WaitAsync(Token) };
+        var pause = new Dictionary<int, Func<CancellationToken, Task>> { [TestAudio.FrameOffset(0.2 + TestAudio.Seconds(TestAudio.Words(3)))] = ct => finalized.Task.WaitAsync(ct) };
         var updates = new List<SpeechToTextResponseUpdate>();
 
         await foreach (var update in client.GetStreamingTextAsync(TestAudio.Frames(audio, pause, Token), controller: controller, cancellationToken: Token))
