@@ -52,7 +52,8 @@ internal sealed class CliEnvironment : IDisposable
 
         var output = Path.GetFullPath(outputDirectory ?? Get("OUTPUT_DIR") ?? "outputs");
         Directory.CreateDirectory(output);
-        var logDirectory = Path.GetFullPath(Get("AVATARKIT_LOG_DIR") ?? "logs");
+        // Next to the recordings (already ignored by git), unless AVATARKIT_LOG_DIR says otherwise.
+        var logDirectory = Path.GetFullPath(Get("AVATARKIT_LOG_DIR") ?? Path.Combine(output, "logs"));
         Directory.CreateDirectory(logDirectory);
         var logFile = Path.Combine(logDirectory, "avatarkit-.log");
         var serilog = new LoggerConfiguration()
