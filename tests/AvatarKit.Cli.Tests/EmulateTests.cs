@@ -40,7 +40,11 @@ public sealed class EmulateTests
         grant.Headers.TryAddWithoutValidation("Authorization", $"Token {deepgram.GetProperty("apiKey").GetString()}");
         Assert.True((await http.SendAsync(grant, Ct)).IsSuccessStatusCode);
 
-        Assert.True(root.TryGetProperty("heygen", out _));
+        var heyGen = root.GetProperty("heygen");
+        using var token = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(heyGen.GetProperty("baseUrl").GetString()!), "v1/streaming.create_token"));
+        token.Headers.Add("X-Api-Key", heyGen.GetProperty("apiKey").GetString());
+        Assert.True((await http.SendAsync(token, Ct)).IsSuccessStatusCode);
+
         Assert.True(root.TryGetProperty("livekit", out _));
         await graceful.CancelAsync();
         try

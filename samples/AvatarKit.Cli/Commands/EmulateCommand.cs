@@ -26,14 +26,14 @@ internal static class EmulateCommand
     public static Command Create(GlobalOptions global)
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object (emulator → base URL and API key) as the first line of stdout." };
-        var command = new Command("emulate", "Start local emulators of LiveAvatar, Deepgram and Gemini and print how to use them; runs until Ctrl+C.") { json };
+        var command = new Command("emulate", "Start local emulators of LiveAvatar, HeyGen Streaming, Deepgram and Gemini and print how to use them; runs until Ctrl+C.") { json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, global, env => RunAsync(parse.GetValue(json), ct)));
         return command;
     }
 
     private static async Task<int> RunAsync(bool json, CancellationToken cancellationToken)
     {
-        await using var sandbox = await AvatarKitSandbox.StartAsync(new SandboxOptions(), cancellationToken);
+        await using var sandbox = await AvatarKitSandbox.StartAsync(new SandboxOptions { HeyGenStreaming = true }, cancellationToken);
         if (json)
         {
             var map = new JsonObject();

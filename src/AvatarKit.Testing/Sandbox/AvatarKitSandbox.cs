@@ -2,6 +2,7 @@ using AvatarKit.Testing.Chat;
 using AvatarKit.Testing.Deepgram;
 using AvatarKit.Testing.Gemini;
 using AvatarKit.Testing.LiveAvatar;
+using AvatarKit.Testing.Streaming;
 using AvatarKit.Testing.Voice;
 using Microsoft.Extensions.AI;
 
@@ -35,6 +36,9 @@ public sealed class AvatarKitSandbox : IAsyncDisposable
     /// <summary>Gets the LiveAvatar emulator, when started.</summary>
     public LiveAvatarEmulator? LiveAvatar { get; private set; }
 
+    /// <summary>Gets the legacy HeyGen Streaming API emulator, when started.</summary>
+    public StreamingEmulator? HeyGenStreaming { get; private set; }
+
     /// <summary>Gets the Deepgram emulator, when started.</summary>
     public DeepgramEmulator? Deepgram { get; private set; }
 
@@ -44,7 +48,7 @@ public sealed class AvatarKitSandbox : IAsyncDisposable
     /// <summary>Gets how the sandbox avatar speaks, in words (espeak-ng, or the synthetic fallback and how to get real speech).</summary>
     public string VoiceDescription { get; }
 
-    /// <summary>Gets the base URL and accepted API key of each running emulator, by name (<c>liveavatar</c>, <c>deepgram</c>, <c>gemini</c>).</summary>
+    /// <summary>Gets the base URL and accepted API key of each running emulator, by name (<c>liveavatar</c>, <c>heygen</c>, <c>deepgram</c>, <c>gemini</c>).</summary>
     public IReadOnlyDictionary<string, SandboxEndpoint> Endpoints => _endpoints;
 
     /// <summary>Starts the sandbox.</summary>
@@ -67,6 +71,13 @@ public sealed class AvatarKitSandbox : IAsyncDisposable
                 sandbox.LiveAvatar = await LiveAvatarEmulator.StartAsync(sandbox.Rooms, emulatorOptions, cancellationToken).ConfigureAwait(false);
                 sandbox._owned.Add(sandbox.LiveAvatar);
                 sandbox._endpoints["liveavatar"] = new SandboxEndpoint(sandbox.LiveAvatar.BaseUrl, sandbox.LiveAvatar.ApiKey);
+            }
+
+            if (options.HeyGenStreaming)
+            {
+                sandbox.HeyGenStreaming = await StreamingEmulator.StartAsync(sandbox.Rooms, new StreamingEmulatorOptions { TextToSpeech = voice }, cancellationToken).ConfigureAwait(false);
+                sandbox._owned.Add(sandbox.HeyGenStreaming);
+                sandbox._endpoints["heygen"] = new SandboxEndpoint(sandbox.HeyGenStreaming.BaseUrl, sandbox.HeyGenStreaming.ApiKey);
             }
 
             if (options.Deepgram)
@@ -146,6 +157,9 @@ public sealed class SandboxOptions
 {
     /// <summary>Gets or sets a value indicating whether to start the LiveAvatar emulator; default true.</summary>
     public bool LiveAvatar { get; set; } = true;
+
+    /// <summary>Gets or sets a value indicating whether to start the legacy HeyGen Streaming API emulator; default false.</summary>
+    public bool HeyGenStreaming { get; set; }
 
     /// <summary>Gets or sets a value indicating whether to start the Deepgram emulator; default true.</summary>
     public bool Deepgram { get; set; } = true;
