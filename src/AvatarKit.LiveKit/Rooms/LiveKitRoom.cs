@@ -118,7 +118,7 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         {
             NewVideoStream = new NewVideoStreamRequest
             {
-                TrackHandle = SubscribedTrackHandle(track),
+                TrackHandle = await SubscribedTrackHandleAsync(track, cancellationToken).ConfigureAwait(false),
                 Type = VideoStreamType.VideoStreamNative,
                 Format = RemoteVideoStream.ToBufferType(pixelFormat),
                 NormalizeStride = true,
@@ -148,7 +148,7 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         {
             NewAudioStream = new NewAudioStreamRequest
             {
-                TrackHandle = SubscribedTrackHandle(track),
+                TrackHandle = await SubscribedTrackHandleAsync(track, cancellationToken).ConfigureAwait(false),
                 Type = AudioStreamType.AudioStreamNative,
                 SampleRate = (uint)format.SampleRate,
                 NumChannels = (uint)format.Channels,
@@ -455,20 +455,38 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         }
     }
 
-    private ulong SubscribedTrackHandle(RoomTrack track)
+    // A published track is subscribed automatically shortly after it is announced: wait for that.
+    private async Task<ulong> SubscribedTrackHandleAsync(RoomTrack track, CancellationToken cancellationToken)
     {
+        Task subscribed;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_room.IsClosed, this);
-            if (_participants.TryGetValue(track.ParticipantIdentity, out var participant)
-                && participant.Tracks.TryGetValue(track.Sid, out var state)
-                && state.Subscribed is { } handle)
+            if (!_participants.TryGetValue(track.ParticipantIdentity, out var participant) || !participant.Tracks.TryGetValue(track.Sid, out var state))
+            {
+                throw new InvalidOperationException($"'{track.ParticipantIdentity}' does not publish track {track.Sid} in room '{Name}'.");
+            }
+
+            if (state.Subscribed is { } handle)
             {
                 return handle.Id;
             }
+
+            subscribed = state.SubscribedSignal.Task;
         }
 
-        throw new InvalidOperationException($"Track {track.Sid} of '{track.ParticipantIdentity}' is not subscribed; wait for TrackSubscribed (e.g. with WaitForTrackAsync).");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            await subscribed.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"Track {track.Sid} of '{track.ParticipantIdentity}' was not subscribed within {_options.ConnectTimeout.TotalSeconds:0.#} s.");
+        }
+
+        return await SubscribedTrackHandleAsync(track, cancellationToken).ConfigureAwait(false);
     }
 
     private unsafe void SendData(ReadOnlyMemory<byte> payload, RoomDataOptions options, ulong asyncId)
@@ -579,6 +597,7 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
 
             state.Subscribed?.Dispose();
             state.Subscribed = handle;
+            state.SubscribedSignal.TrySetResult();
             track = state.Track;
         }
 
@@ -599,6 +618,7 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
             {
                 handle.Dispose();
                 state.Subscribed = null;
+                state.SubscribedSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 stopped = state.Track;
             }
 
@@ -707,5 +727,7 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         public RoomTrack Track { get; } = track;
 
         public FfiHandle? Subscribed { get; set; }
+
+        public TaskCompletionSource SubscribedSignal { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
