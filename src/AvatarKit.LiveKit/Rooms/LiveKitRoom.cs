@@ -125,13 +125,11 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
                 QueueSizeFrames = 2,
             },
         });
-        var stream = new RemoteVideoStream(FfiHandle.Own(response.NewVideoStream.Stream.Handle), pixelFormat, _options.VideoQueueFrames);
+        var stream = new RemoteVideoStream(FfiHandle.Own(response.NewVideoStream.Stream.Handle), pixelFormat, _options.VideoQueueFrames, () => Interlocked.Increment(ref _droppedVideoFrames));
         await foreach (var frame in ReadStreamAsync(stream, cancellationToken).ConfigureAwait(false))
         {
             yield return frame;
         }
-
-        Interlocked.Add(ref _droppedVideoFrames, stream.Dropped);
     }
 
     /// <inheritdoc />
@@ -155,13 +153,11 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
                 FrameSizeMs = 10,
             },
         });
-        var stream = new RemoteAudioStream(FfiHandle.Own(response.NewAudioStream.Stream.Handle), _options.AudioQueueFrames);
+        var stream = new RemoteAudioStream(FfiHandle.Own(response.NewAudioStream.Stream.Handle), _options.AudioQueueFrames, () => Interlocked.Increment(ref _droppedAudioFrames));
         await foreach (var frame in ReadStreamAsync(stream, cancellationToken).ConfigureAwait(false))
         {
             yield return frame;
         }
-
-        Interlocked.Add(ref _droppedAudioFrames, stream.Dropped);
     }
 
     /// <inheritdoc />
@@ -653,14 +649,14 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         DataReceived?.Invoke(this, new RoomDataEventArgs(new RoomDataPacket(payload, user.HasTopic ? user.Topic : null, sender)));
     }
 
-    private void OnConnectionState(ConnectionState state) => SetState(
-        state switch
+    // Disconnection is reported by the Disconnected event, which carries the reason.
+    private void OnConnectionState(ConnectionState state)
+    {
+        if (state != ConnectionState.ConnDisconnected)
         {
-            ConnectionState.ConnConnected => RoomConnectionState.Connected,
-            ConnectionState.ConnReconnecting => RoomConnectionState.Reconnecting,
-            _ => RoomConnectionState.Disconnected,
-        },
-        reason: null);
+            SetState(state == ConnectionState.ConnConnected ? RoomConnectionState.Connected : RoomConnectionState.Reconnecting, reason: null);
+        }
+    }
 
     private void SetState(RoomConnectionState state, string? reason)
     {

@@ -4,8 +4,8 @@ using LiveKit.Proto;
 namespace AvatarKit.LiveKit.Rooms;
 
 /// <summary>PCM16 frames of a remote audio track, resampled natively to the requested format.</summary>
-internal sealed class RemoteAudioStream(FfiHandle stream, int capacity)
-    : RemoteMediaStream<AudioFrame>(stream, capacity)
+internal sealed class RemoteAudioStream(FfiHandle stream, int capacity, Action onDropped)
+    : RemoteMediaStream<AudioFrame>(stream, capacity, onDropped)
 {
     private long _samples;
 

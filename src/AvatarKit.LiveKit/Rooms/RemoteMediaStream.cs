@@ -15,11 +15,9 @@ internal abstract class RemoteMediaStream<TFrame> : IFfiEventSink, IRemoteStream
 {
     private readonly FfiHandle _stream;
     private readonly Channel<TFrame> _frames;
-    private long _dropped;
-    private long _received;
     private int _disposed;
 
-    protected RemoteMediaStream(FfiHandle stream, int capacity)
+    protected RemoteMediaStream(FfiHandle stream, int capacity, Action onDropped)
     {
         _stream = stream;
         _frames = Channel.CreateBounded<TFrame>(
@@ -27,18 +25,12 @@ internal abstract class RemoteMediaStream<TFrame> : IFfiEventSink, IRemoteStream
             dropped =>
             {
                 dropped.Dispose();
-                Interlocked.Increment(ref _dropped);
+                onDropped();
             });
     }
 
     /// <summary>Gets the stream's handle id.</summary>
     internal ulong Id => _stream.Id;
-
-    /// <summary>Gets how many frames were dropped because the reader fell behind.</summary>
-    internal long Dropped => Interlocked.Read(ref _dropped);
-
-    /// <summary>Gets how many frames arrived from the native side.</summary>
-    internal long Received => Interlocked.Read(ref _received);
 
     /// <summary>Gets the frames.</summary>
     internal ChannelReader<TFrame> Reader => _frames.Reader;
@@ -64,7 +56,6 @@ internal abstract class RemoteMediaStream<TFrame> : IFfiEventSink, IRemoteStream
             return;
         }
 
-        Interlocked.Increment(ref _received);
         if (Volatile.Read(ref _disposed) != 0 || !_frames.Writer.TryWrite(frame))
         {
             frame.Dispose();

@@ -4,8 +4,8 @@ using LiveKit.Proto;
 namespace AvatarKit.LiveKit.Rooms;
 
 /// <summary>Decoded frames of a remote video track, converted natively to the requested layout.</summary>
-internal sealed class RemoteVideoStream(FfiHandle stream, VideoPixelFormat pixelFormat, int capacity)
-    : RemoteMediaStream<VideoFrame>(stream, capacity)
+internal sealed class RemoteVideoStream(FfiHandle stream, VideoPixelFormat pixelFormat, int capacity, Action onDropped)
+    : RemoteMediaStream<VideoFrame>(stream, capacity, onDropped)
 {
     private long _firstTimestampUs = -1;
 
