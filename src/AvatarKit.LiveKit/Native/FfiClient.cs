@@ -149,7 +149,12 @@ internal sealed partial class FfiClient
 
     /// <summary>Drops every owned handle inside a message we do not keep (recursively).</summary>
     /// <param name="message">The message.</param>
-    internal static void DropOwnedHandles(IMessage? message)
+    internal static void DropOwnedHandles(IMessage? message) => VisitOwnedHandles(message, FfiHandle.Drop);
+
+    /// <summary>Calls <paramref name="visit"/> for every owned handle inside a message (recursively).</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="visit">Receives each handle.</param>
+    internal static void VisitOwnedHandles(IMessage? message, Action<FfiOwnedHandle> visit)
     {
         if (message is null)
         {
@@ -158,18 +163,13 @@ internal sealed partial class FfiClient
 
         if (message is FfiOwnedHandle owned)
         {
-            FfiHandle.Drop(owned);
+            visit(owned);
             return;
         }
 
         foreach (var field in message.Descriptor.Fields.InFieldNumberOrder())
         {
-            if (field.FieldType != FieldType.Message)
-            {
-                continue;
-            }
-
-            if (field.IsMap)
+            if (field.FieldType != FieldType.Message || field.IsMap)
             {
                 continue;
             }
@@ -179,12 +179,12 @@ internal sealed partial class FfiClient
             {
                 foreach (var item in (System.Collections.IList)value)
                 {
-                    DropOwnedHandles(item as IMessage);
+                    VisitOwnedHandles(item as IMessage, visit);
                 }
             }
             else if (field.ContainingOneof is null || field.Accessor.HasValue(message))
             {
-                DropOwnedHandles(value as IMessage);
+                VisitOwnedHandles(value as IMessage, visit);
             }
         }
     }
