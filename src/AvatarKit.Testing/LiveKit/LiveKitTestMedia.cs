@@ -56,33 +56,39 @@ public static class LiveKitTestMedia
         return frame;
     }
 
-    /// <summary>Estimates the dominant frequency of mono PCM16 samples by counting rising zero crossings.</summary>
+    /// <summary>
+    /// Estimates the frequency of a tone in mono PCM16 samples from the median distance between
+    /// rising zero crossings (robust to the short gaps a loaded machine causes in real-time audio).
+    /// </summary>
     /// <param name="samples">The samples.</param>
     /// <param name="sampleRate">The sample rate.</param>
-    /// <returns>The frequency in hertz.</returns>
+    /// <returns>The frequency in hertz, or 0 when there is no tone.</returns>
     public static double EstimateFrequency(ReadOnlySpan<short> samples, int sampleRate)
     {
-        var first = -1;
-        var last = -1;
-        var crossings = 0;
+        var periods = new List<double>();
+        var previous = -1.0;
         for (var i = 1; i < samples.Length; i++)
         {
             if (samples[i - 1] < 0 && samples[i] >= 0)
             {
-                if (first < 0)
+                // Interpolate where the signal crosses zero for sub-sample precision.
+                var crossing = i - 1 + (double)-samples[i - 1] / (samples[i] - samples[i - 1]);
+                if (previous >= 0)
                 {
-                    first = i;
-                }
-                else
-                {
-                    crossings++;
+                    periods.Add(crossing - previous);
                 }
 
-                last = i;
+                previous = crossing;
             }
         }
 
-        return crossings == 0 ? 0 : crossings * (double)sampleRate / (last - first);
+        if (periods.Count == 0)
+        {
+            return 0;
+        }
+
+        periods.Sort();
+        return sampleRate / periods[periods.Count / 2];
     }
 
     private static void Fill(Span<byte> plane, int width, int height, Func<(byte Y, byte U, byte V), byte> value)
