@@ -50,6 +50,20 @@ start_virtual_microphone() {
   pactl set-default-source vmic >/dev/null 2>&1 || true
 }
 
+# Providers' official SDKs, installed into a cache outside the repository, so tests can run
+# them against our emulators. Best effort: without npm the SDK checks skip with a reason.
+install_provider_sdks() {
+  command -v npm >/dev/null 2>&1 || return 0
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/avatarkit/provider-sdks"
+  mkdir -p "$dir"
+  if [ ! -f "$dir/node_modules/@google/genai/package.json" ]; then
+    log "installing provider SDKs for emulator checks"
+    (cd "$dir" && npm install --silent --no-save @google/genai@3.1.0 >/dev/null 2>&1) || log "provider SDKs unavailable; their checks will skip"
+  fi
+  [ -f "$dir/node_modules/@google/genai/package.json" ] && export GOOGLE_GENAI_SDK_DIR="$dir"
+  return 0
+}
+
 # Sums the TRX files of one run into: Tests: N passed, N failed, N skipped
 summarize_tests() {
   local dir=$1 passed=0 failed=0 skipped=0
@@ -57,11 +71,12 @@ summarize_tests() {
   for trx in "$dir"/*.trx; do
     local counters
     counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-    local p f n
+    local p f e n
     p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
     f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")
     n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
-    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0})); skipped=$((skipped + ${n:-0}))
   done
   echo "Tests: $passed passed, $failed failed, $skipped skipped"
 }
@@ -69,15 +84,17 @@ summarize_tests() {
 cmd_test() {
   ensure_apt_packages
   start_virtual_microphone
+  install_provider_sdks
   log "building"
   dotnet build AvatarKit.sln -c Release -warnaserror -nologo -v q
   local results="$ARTIFACTS/test-results"
   rm -rf "$results"; mkdir -p "$results"
   log "testing"
   local status=0
-  # Microsoft.Testing.Platform (global.json); exit code 8 means a project has no tests yet.
+  # Microsoft.Testing.Platform (global.json); exit code 8 means a project has no tests yet;
+  # --timeout stops a hung test process so CI always finishes and reports.
   dotnet test --solution AvatarKit.sln -c Release --no-build \
-    --results-directory "$results" --report-xunit-trx --ignore-exit-code 8 "$@" || status=$?
+    --results-directory "$results" --report-xunit-trx --ignore-exit-code 8 --timeout 12m "$@" || status=$?
   summarize_tests "$results" | tee "$results/summary.txt"
   return $status
 }

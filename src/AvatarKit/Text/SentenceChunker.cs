@@ -14,7 +14,7 @@ namespace AvatarKit;
 /// brackets) when whitespace and then a character that is not a lower-case letter follow; at
 /// CJK terminators <c>。！？</c> with no whitespace needed; or at a blank line. It does not end
 /// after a known abbreviation (<c>Dr.</c>, <c>e.g.</c>, <c>z.B.</c>, <c>т.е.</c>…), a single
-/// capital initial, inside a number (<c>3.14</c>), or when the would-be sentence has no letter
+/// capital initial, a list number at the start of a line (<c>1.</c>), inside a number (<c>3.14</c>), or when the would-be sentence has no letter
 /// (<c>1.</c>). Over-long text without punctuation is split at the last space before
 /// <see cref="MaxSentenceLength"/>.
 /// </para>
@@ -235,7 +235,7 @@ public sealed class SentenceChunker
         }
 
         var singleDot = _buffer[position] == '.' && end - position == 1;
-        return singleDot && IsAbbreviationBefore(position) ? Decision.NotBoundary : Decision.Boundary;
+        return singleDot && (IsAbbreviationBefore(position) || IsListMarkerBefore(position)) ? Decision.NotBoundary : Decision.Boundary;
     }
 
     private bool IsAbbreviationBefore(int dot)
@@ -259,6 +259,18 @@ public sealed class SentenceChunker
         }
 
         return Abbreviations.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+    }
+
+    // "1." at the start of a line numbers a list item; it does not end a sentence.
+    private bool IsListMarkerBefore(int dot)
+    {
+        var digits = dot;
+        while (digits > _start && char.IsAsciiDigit(_buffer[digits - 1]))
+        {
+            digits--;
+        }
+
+        return digits < dot && (digits == _start || _buffer[digits - 1] == '\n');
     }
 
     private void SplitOverlong()

@@ -26,6 +26,17 @@ internal sealed class InProcessLocalTrack : ILocalAudioTrack, ILocalVideoTrack
 
     public int Height { get; }
 
+    public bool HasSubscribers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _audioReaders.Count + _videoReaders.Count > 0;
+            }
+        }
+    }
+
     public ValueTask WriteAsync(AudioFrame frame, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(frame);
