@@ -29,6 +29,11 @@ public sealed class LiveKitServerFixture : IAsyncLifetime
 
     public LiveKitRoomConnector Connector { get; private set; } = null!;
 
+    /// <summary>Skips only when Node.js/npm are truly absent, so the build could not fetch the native library.</summary>
+    public static void RequireNativeLibrary() => Assert.SkipWhen(
+        FakeLiveKitServer.UnavailableReason is not null && !LiveKitRoomConnector.CheckNativeLibrary().IsAvailable,
+        $"LiveKit's native library was not fetched by the build: {FakeLiveKitServer.UnavailableReason}");
+
     public static void RequireServer() => Assert.SkipWhen(FakeLiveKitServer.UnavailableReason is not null, FakeLiveKitServer.UnavailableReason ?? string.Empty);
 
     public async ValueTask InitializeAsync()

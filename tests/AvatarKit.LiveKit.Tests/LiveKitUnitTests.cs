@@ -15,6 +15,7 @@ public sealed class LiveKitUnitTests
     [Fact]
     public void The_native_library_fetched_by_the_build_loads_on_this_machine()
     {
+        LiveKitServerFixture.RequireNativeLibrary();
         var status = LiveKitRoomConnector.CheckNativeLibrary();
 
         Assert.True(status.IsAvailable, status.Error);
@@ -26,6 +27,7 @@ public sealed class LiveKitUnitTests
     [Fact]
     public void A_request_returns_an_owned_handle_that_is_dropped_exactly_once()
     {
+        LiveKitServerFixture.RequireNativeLibrary();
         var before = FfiHandle.LiveCount;
         var response = FfiClient.Instance.Request(new FfiRequest
         {
@@ -51,6 +53,7 @@ public sealed class LiveKitUnitTests
     [Fact]
     public void A_request_the_native_side_rejects_throws_a_LiveKitException()
     {
+        LiveKitServerFixture.RequireNativeLibrary();
         var error = Assert.Throws<LiveKitException>(() => FfiClient.Instance.Request(new FfiRequest
         {
             CreateAudioTrack = new CreateAudioTrackRequest { Name = "orphan", SourceHandle = 987_654_321 },
