@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AvatarKit.Cli.Hosting;
+using AvatarKit.Testing;
 using AvatarKit.Testing.Sandbox;
 using Spectre.Console;
 
@@ -26,20 +27,33 @@ internal static class EmulateCommand
     public static Command Create(GlobalOptions global)
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object (emulator → base URL and API key) as the first line of stdout." };
-        var command = new Command("emulate", "Start local emulators of LiveAvatar, HeyGen Streaming, Deepgram and Gemini and print how to use them; runs until Ctrl+C.") { json };
-        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, global, env => RunAsync(parse.GetValue(json), ct)));
+        var liveKit = new Option<bool>("--livekit") { Description = "Also start a fake LiveKit server (needs Node.js) and put the avatars' rooms in it, so any LiveKit client can join." };
+        var command = new Command("emulate", "Start local emulators of LiveAvatar, HeyGen Streaming, Deepgram and Gemini and print how to use them; runs until Ctrl+C.") { json, liveKit };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, global, env => RunAsync(parse.GetValue(json), parse.GetValue(liveKit), env, ct)));
         return command;
     }
 
-    private static async Task<int> RunAsync(bool json, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(bool json, bool liveKit, CliEnvironment environment, CancellationToken cancellationToken)
     {
-        await using var sandbox = await AvatarKitSandbox.StartAsync(new SandboxOptions { HeyGenStreaming = true }, cancellationToken);
+        if (liveKit && FakeLiveKitServer.UnavailableReason is { } reason)
+        {
+            throw new CliException($"The fake LiveKit server cannot start: {reason}", ExitCodes.Failed);
+        }
+
+        await using var liveKitServer = liveKit ? await FakeLiveKitServer.StartAsync(environment.LoggerFactory, cancellationToken) : null;
+        await using var sandbox = await AvatarKitSandbox.StartAsync(new SandboxOptions { HeyGenStreaming = true, Rooms = liveKitServer }, cancellationToken);
+        var endpoints = new Dictionary<string, SandboxEndpoint>(sandbox.Endpoints, StringComparer.Ordinal);
+        if (liveKitServer is not null)
+        {
+            endpoints["livekit"] = new SandboxEndpoint(liveKitServer.Url, liveKitServer.ApiKey) { ApiSecret = liveKitServer.ApiSecret };
+        }
+
         if (json)
         {
             var map = new JsonObject();
             foreach (var (name, _, _) in Variables)
             {
-                map[name] = sandbox.Endpoints.TryGetValue(name, out var endpoint)
+                map[name] = endpoints.TryGetValue(name, out var endpoint)
                     ? new JsonObject { ["baseUrl"] = endpoint.BaseUrl.ToString(), ["apiKey"] = endpoint.ApiKey, ["apiSecret"] = endpoint.ApiSecret }
                     : null;
             }
@@ -52,20 +66,25 @@ internal static class EmulateCommand
         var table = new Table().Border(TableBorder.Rounded).AddColumn("emulator").AddColumn("base URL").AddColumn("API key");
         foreach (var (name, _, _) in Variables)
         {
-            table.AddRow(name, sandbox.Endpoints.TryGetValue(name, out var e) ? Markup.Escape(e.BaseUrl.ToString()) : "[grey]not available in this build[/]", sandbox.Endpoints.TryGetValue(name, out e) ? Markup.Escape(e.ApiKey) : "–");
+            table.AddRow(name, endpoints.TryGetValue(name, out var e) ? Markup.Escape(e.BaseUrl.ToString()) : "[grey]not started (--livekit)[/]", endpoints.TryGetValue(name, out e) ? Markup.Escape(e.ApiKey) : "–");
         }
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("Point AvatarKit (or any client) at them:");
         foreach (var (name, urlVariable, keyVariable) in Variables)
         {
-            if (sandbox.Endpoints.TryGetValue(name, out var e))
+            if (endpoints.TryGetValue(name, out var e))
             {
                 AnsiConsole.WriteLine($"export {urlVariable}={e.BaseUrl} {keyVariable}={e.ApiKey}");
             }
         }
 
-        AnsiConsole.MarkupLine($"[grey]Avatar rooms are in-process ({Markup.Escape(sandbox.VoiceDescription)}). Press Ctrl+C to stop.[/]");
+        if (liveKitServer is not null)
+        {
+            AnsiConsole.WriteLine($"export LIVEKIT_API_SECRET={liveKitServer.ApiSecret}");
+        }
+
+        AnsiConsole.MarkupLine($"[grey]Avatar rooms are {(liveKitServer is null ? "in-process (--livekit puts them in a fake LiveKit server)" : "in the fake LiveKit server")}; the avatar speaks with {Markup.Escape(sandbox.VoiceDescription)}. Press Ctrl+C to stop.[/]");
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);

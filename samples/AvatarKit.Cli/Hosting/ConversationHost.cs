@@ -80,6 +80,7 @@ internal sealed class ConversationHost : IAsyncDisposable
             else
             {
                 kit.AddLiveAvatar(o => o.BaseUrl = CliEnvironment.GetUrl("LIVEAVATAR_BASE_URL") ?? o.BaseUrl);
+                kit.AddLiveKit();
                 providers.Add(new ProviderChoice("avatar", "HeyGen LiveAvatar over LiveKit", false));
             }
 
