@@ -154,9 +154,17 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
         using var client = CreateClient(o => o.Listen.Endpointing = TimeSpan.FromSeconds(5));
         var controller = new DeepgramListenController();
         var finalized = new TaskCompletionSource();
+        var allWordsSent = new TaskCompletionSource();
         var audio = TestAudio.Concat(TestAudio.Silence(0.2), TestAudio.Words(3), TestAudio.Silence(0.5));
         // Hold the audio right after the last word, until the finalized result is back.
-        var pause = new Dictionary<int, Func<CancellationToken, Task>> { [TestAudio.FrameOffset(0.2 + TestAudio.Seconds(TestAudio.Words(3)))] = ct => finalized.Task.WaitAsync(ct) };
+        var pause = new Dictionary<int, Func<CancellationToken, Task>>
+        {
+            [TestAudio.FrameOffset(0.2 + TestAudio.Seconds(TestAudio.Words(3)))] = ct =>
+            {
+                allWordsSent.TrySetResult();
+                return finalized.Task.WaitAsync(ct);
+            },
+        };
         var updates = new List<SpeechToTextResponseUpdate>();
 
         await foreach (var update in client.GetStreamingTextAsync(TestAudio.Frames(audio, pause, Token), controller: controller, cancellationToken: Token))
@@ -164,6 +172,9 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
             updates.Add(update);
             if (update.Kind == SpeechToTextResponseUpdateKind.TextUpdating && !finalized.Task.IsCompleted && _emulator.FinalizesReceived == 0)
             {
+                // Finalize while the words are pending but only after all of them were sent; an earlier
+                // finalize would split the utterance in two, which is a different test.
+                await allWordsSent.Task.WaitAsync(Token);
                 await controller.FinalizeAsync(Token);
             }
 
