@@ -19,7 +19,7 @@ namespace AvatarKit.Testing.Deepgram;
 /// timing, and injectable faults (<see cref="DeepgramEmulatorOptions.Faults"/>).
 /// </summary>
 /// <remarks>
-/// Point a client at <see cref="BaseUri"/> with API key <see cref="DeepgramEmulatorOptions.ApiKey"/>.
+/// Point a client at <see cref="BaseUrl"/> with API key <see cref="DeepgramEmulatorOptions.ApiKey"/>.
 /// Recognition is deterministic: speech is found by energy in the PCM the client sends, and each
 /// utterance is transcribed with the next of <see cref="DeepgramEmulatorOptions.Transcripts"/>.
 /// </remarks>
@@ -43,10 +43,13 @@ public sealed partial class DeepgramEmulator : IAsyncDisposable
     }
 
     /// <summary>Gets the base URL (<c>http://127.0.0.1:PORT</c>) for REST and WebSocket requests.</summary>
-    public Uri BaseUri { get; private set; } = null!;
+    public Uri BaseUrl { get; private set; } = null!;
 
     /// <summary>Gets the settings, which tests may change while the emulator runs.</summary>
     public DeepgramEmulatorOptions Options { get; }
+
+    /// <summary>Gets the API key the emulator accepts.</summary>
+    public string ApiKey => Options.ApiKey;
 
     /// <summary>Gets the number of accepted live listen connections.</summary>
     public int ListenConnections => Volatile.Read(ref _listenConnections);
@@ -92,7 +95,7 @@ public sealed partial class DeepgramEmulator : IAsyncDisposable
         app.MapPost("/v1/auth/grant", emulator.HandleGrantAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        emulator.BaseUri = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
+        emulator.BaseUrl = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
         return emulator;
     }
 

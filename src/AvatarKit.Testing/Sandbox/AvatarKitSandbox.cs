@@ -84,7 +84,7 @@ public sealed class AvatarKitSandbox : IAsyncDisposable
             {
                 sandbox.Deepgram = await DeepgramEmulator.StartAsync(o => o.Voice = voice, cancellationToken).ConfigureAwait(false);
                 sandbox._owned.Add(sandbox.Deepgram);
-                sandbox._endpoints["deepgram"] = new SandboxEndpoint(sandbox.Deepgram.BaseUri, sandbox.Deepgram.Options.ApiKey);
+                sandbox._endpoints["deepgram"] = new SandboxEndpoint(sandbox.Deepgram.BaseUrl, sandbox.Deepgram.Options.ApiKey);
             }
 
             if (options.Gemini)

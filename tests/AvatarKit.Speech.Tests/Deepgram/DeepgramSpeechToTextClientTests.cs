@@ -25,7 +25,7 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
 
     private DeepgramSpeechToTextClient CreateClient(Action<DeepgramOptions>? configure = null)
     {
-        var options = new DeepgramOptions { ApiKey = _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUri };
+        var options = new DeepgramOptions { ApiKey = _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUrl };
         configure?.Invoke(options);
         return new DeepgramSpeechToTextClient(options);
     }
@@ -268,7 +268,7 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
         }
 
         var logger = new CountingLogger<DeepgramSpeechToTextClient>();
-        using var client = new DeepgramSpeechToTextClient(new DeepgramOptions { ApiKey = _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUri }, logger: logger);
+        using var client = new DeepgramSpeechToTextClient(new DeepgramOptions { ApiKey = _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUrl }, logger: logger);
 
         var updates = await CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(audio, cancellationToken: Token), cancellationToken: Token));
 
@@ -287,7 +287,7 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
     {
         _emulator.Options.Faults.MalformedMessages = 1000;
         var logger = new CountingLogger<DeepgramSpeechToTextClient>();
-        using var client = new DeepgramSpeechToTextClient(new DeepgramOptions { ApiKey = _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUri }, logger: logger);
+        using var client = new DeepgramSpeechToTextClient(new DeepgramOptions { ApiKey = _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUrl }, logger: logger);
 
         var updates = await CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(TwoUtterances(), cancellationToken: Token), cancellationToken: Token));
 

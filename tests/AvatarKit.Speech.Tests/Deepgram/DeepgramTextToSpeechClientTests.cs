@@ -20,7 +20,7 @@ public sealed class DeepgramTextToSpeechClientTests : IAsyncLifetime
     private static TextToSpeechOptions Rate(int rate) => new() { AdditionalProperties = new() { [DeepgramTextToSpeechClient.SampleRateKey] = rate } };
 
     private DeepgramTextToSpeechClient CreateClient(string? key = null) =>
-        new(new DeepgramOptions { ApiKey = key ?? _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUri });
+        new(new DeepgramOptions { ApiKey = key ?? _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUrl });
 
     [Fact]
     public async Task The_first_audio_chunk_arrives_before_the_last_one_is_produced()

@@ -18,7 +18,7 @@ public sealed class DeepgramEmulatorTests : IAsyncLifetime
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private Uri ListenUri(string query) => new($"ws://{_emulator.BaseUri.Authority}/v1/listen?{query}");
+    private Uri ListenUri(string query) => new($"ws://{_emulator.BaseUrl.Authority}/v1/listen?{query}");
 
     [Fact]
     public async Task A_browser_style_subprotocol_credential_is_accepted_and_token_is_selected()
@@ -37,7 +37,7 @@ public sealed class DeepgramEmulatorTests : IAsyncLifetime
     public async Task A_refused_upgrade_carries_dg_error_dg_request_id_and_the_error_body()
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_emulator.BaseUri, "/v1/listen?model=nova-3&encoding=linear16"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_emulator.BaseUrl, "/v1/listen?model=nova-3&encoding=linear16"));
         request.Headers.Add("Authorization", $"Token {_emulator.Options.ApiKey}");
         request.Headers.Add("Connection", "Upgrade");
         request.Headers.Add("Upgrade", "websocket");
@@ -90,7 +90,7 @@ public sealed class DeepgramEmulatorTests : IAsyncLifetime
     {
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", $"Token {_emulator.Options.ApiKey}");
-        await socket.ConnectAsync(new Uri($"ws://{_emulator.BaseUri.Authority}/v1/speak?model=aura-2-thalia-en&encoding=linear16&sample_rate=24000"), Token);
+        await socket.ConnectAsync(new Uri($"ws://{_emulator.BaseUrl.Authority}/v1/speak?model=aura-2-thalia-en&encoding=linear16&sample_rate=24000"), Token);
 
         var buffer = new byte[8192];
         var received = await socket.ReceiveAsync(buffer, Token);
@@ -104,7 +104,7 @@ public sealed class DeepgramEmulatorTests : IAsyncLifetime
     public async Task A_granted_temporary_token_authenticates_as_Bearer()
     {
         using var http = new HttpClient();
-        using var grant = new HttpRequestMessage(HttpMethod.Post, new Uri(_emulator.BaseUri, "/v1/auth/grant"));
+        using var grant = new HttpRequestMessage(HttpMethod.Post, new Uri(_emulator.BaseUrl, "/v1/auth/grant"));
         grant.Headers.Add("Authorization", $"Token {_emulator.Options.ApiKey}");
         using var granted = await http.SendAsync(grant, Token);
         var token = (await granted.Content.ReadFromJsonAsync<JsonElement>(Token)).GetProperty("access_token").GetString();
