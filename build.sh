@@ -13,7 +13,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # Debian packages the tests and the demo use: FFmpeg (recording, capture), PulseAudio with a
 # virtual microphone, espeak-ng and sox (real speech for tests), PortAudio, Node.js (fetches the
 # LiveKit native library from npm and runs the fake LiveKit server).
-APT_PACKAGES=(ffmpeg pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox libportaudio2 nodejs npm)
+APT_PACKAGES=(ffmpeg fonts-dejavu-core pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox libportaudio2 nodejs npm)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 

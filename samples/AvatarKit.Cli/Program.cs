@@ -1,3 +1,27 @@
-// The CLI arrives with the pipeline issue; until then it says so plainly.
-Console.WriteLine("AvatarKit CLI: the demo is not built yet (see the pipeline issue). Run './build.sh test' to run the test suite.");
-return 0;
+using System.CommandLine;
+using AvatarKit.Cli.Commands;
+using Spectre.Console;
+
+// Redirected output (scripts, CI, tests) gets wide tables instead of 80 columns.
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Width = 160;
+}
+
+var global = new GlobalOptions();
+var root = new RootCommand("AvatarKit: live voice conversations with a talking avatar, recorded to MP4. With no API keys, everything runs in the local sandbox.")
+{
+    global.EnvFile,
+    global.OutputDirectory,
+    global.Verbose,
+    DemoCommand.Create(global),
+    ChatCommand.Create(global),
+    DoctorCommand.Create(global),
+    AvatarsCommand.CreateAvatars(global),
+    AvatarsCommand.CreateSessions(global),
+    EmulateCommand.Create(global),
+};
+
+// Ctrl+C cancels the command's token; give it time to close remote sessions and finalize recordings.
+var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) };
+return await root.Parse(args).InvokeAsync(configuration);

@@ -35,6 +35,9 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
     private Task _receiver = Task.CompletedTask;
     private Task _speaker = Task.CompletedTask;
     private volatile SpeechJob? _current;
+
+    // Utterances sent (wholly or in part) whose end the server has not reported: what a renewal must say again.
+    private readonly ConcurrentDictionary<string, SpeechJob> _unfinished = new(StringComparer.Ordinal);
     private volatile bool _socketLost;
     private volatile bool _closedByServer;
 
@@ -71,8 +74,9 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
     protected override async Task SwapTransportsAsync(IRealtimeRoomConnector? connector, CancellationToken cancellationToken)
     {
         // Stop sending on the expiring session, then wait until the speaker let go of the job.
-        var cut = _current;
-        cut?.Cancel();
+        var cut = _unfinished.Values.OrderBy(j => j.Sequence).ToList();
+        _unfinished.Clear();
+        _current?.Cancel();
         await _swapGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -90,10 +94,10 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
             await ConnectSocketAsync(cancellationToken).ConfigureAwait(false);
             await CloseSocketAsync(previousSocket).ConfigureAwait(false);
             EndAllSpeaking();
-            if (cut is not null)
+            // From the sentence that was playing, each cut answer goes first on the new session, in order.
+            foreach (var job in cut)
             {
-                // The cut sentence and the rest of its answer go first on the new session.
-                _replay.Writer.TryWrite(Resume(cut));
+                _replay.Writer.TryWrite(Resume(job));
             }
         }
         finally
@@ -146,6 +150,7 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
         }
 
         _current?.Cancel();
+        _unfinished.Clear();
         if (!_socketLost)
         {
             await SendAsync(new LiteCommand("agent.interrupt", Guid.NewGuid().ToString()), cancellationToken, CancellationToken.None).ConfigureAwait(false);
@@ -187,13 +192,13 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
         }
     }
 
-    /// <summary>A job that speaks again the sentence <paramref name="cut"/> was in, then the rest of its sentences.</summary>
+    /// <summary>A job that speaks again the sentence <paramref name="cut"/> was playing, then the rest of its sentences.</summary>
     private SpeechJob Resume(SpeechJob cut)
     {
         var sentences = Channel.CreateUnbounded<string>();
-        if (cut.CurrentSentence is { } current)
+        foreach (var sentence in cut.Unplayed())
         {
-            sentences.Writer.TryWrite(current);
+            sentences.Writer.TryWrite(sentence);
         }
 
         var lifetime = Lifetime;
@@ -350,13 +355,12 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
 
     private async Task SpeakJobAsync(SpeechJob job, CancellationToken cancellationToken)
     {
-        Stopwatch? clock = null;
         var sent = TimeSpan.Zero;
         var first = true;
         var started = false;
         await foreach (var sentence in job.Sentences.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            job.CurrentSentence = sentence;
+            job.Pending = sentence;
             _texts.AddOrUpdate(job.EventId, sentence, (_, before) => $"{before} {sentence}");
             var response = await _textToSpeech.GetAudioAsync(sentence, options: null, cancellationToken).ConfigureAwait(false);
             var pcm = SpeechAudioDecoder.ToPcm(response, LiteFormat);
@@ -365,19 +369,26 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
                 var length = Math.Min(LiteFormat.GetByteCount(first ? Options.LiteFirstChunk : Options.LiteChunk), pcm.Length - offset);
 
                 // Backpressure: keep the server's buffer at most LiteLeadTime ahead of what it has played.
-                if (clock is not null && sent - clock.Elapsed - Options.LiteLeadTime is { Ticks: > 0 } ahead)
+                if (job.Clock is { } clock && sent - clock.Elapsed - Options.LiteLeadTime is { Ticks: > 0 } ahead)
                 {
                     await Task.Delay(ahead, cancellationToken).ConfigureAwait(false);
                 }
 
                 LiteSpeakEncoder.Write(_speakBuffer, job.EventId, pcm.AsSpan(offset, length));
                 await SendAsync(_speakBuffer.WrittenMemory, cancellationToken, cancellationToken).ConfigureAwait(false);
-                clock ??= Stopwatch.StartNew();
+                if (job.Clock is null)
+                {
+                    job.Clock = Stopwatch.StartNew();
+                    _unfinished[job.EventId] = job;
+                }
+
                 sent += LiteFormat.GetDuration(length);
                 offset += length;
                 first = false;
                 started = true;
             }
+
+            job.MarkSent(sentence, sent);
         }
 
         if (started)
@@ -481,10 +492,12 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
                 OnSpeakingStarted(id, _texts.GetValueOrDefault(id));
                 break;
             case "agent.speak_ended" when message.EventId is { } id:
+                _unfinished.TryRemove(id, out _);
                 _texts.TryRemove(id, out var text);
                 OnSpeakingEnded(id, text, interrupted: false);
                 break;
             case "agent.speak_interrupted" when message.EventId is { } id:
+                _unfinished.TryRemove(id, out _);
                 _texts.TryRemove(id, out var cut);
                 OnSpeakingEnded(id, cut, interrupted: true);
                 break;
@@ -531,8 +544,41 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
 
         public bool IsCancelled => _cancel.IsCancellationRequested;
 
-        /// <summary>Gets or sets the sentence being spoken: what a renewal repeats.</summary>
-        public string? CurrentSentence { get; set; }
+        private static long s_sequence;
+        private readonly List<(string Sentence, TimeSpan End)> _sent = [];
+
+        public long Sequence { get; } = Interlocked.Increment(ref s_sequence);
+
+        /// <summary>Gets or sets the clock started with the first chunk: about when the avatar started to play it.</summary>
+        public Stopwatch? Clock { get; set; }
+
+        /// <summary>Gets or sets the sentence read but not completely sent yet.</summary>
+        public string? Pending { get; set; }
+
+        public void MarkSent(string sentence, TimeSpan end)
+        {
+            lock (_sent)
+            {
+                _sent.Add((sentence, end));
+                Pending = null;
+            }
+        }
+
+        /// <summary>The sentences not played yet, estimated from the clock: from the one playing now, then the one being sent.</summary>
+        public List<string> Unplayed()
+        {
+            var elapsed = Clock?.Elapsed ?? TimeSpan.Zero;
+            lock (_sent)
+            {
+                var sentences = _sent.Where(s => s.End > elapsed).Select(s => s.Sentence).ToList();
+                if (Pending is { } pending)
+                {
+                    sentences.Add(pending);
+                }
+
+                return sentences;
+            }
+        }
 
         public void Cancel() => _cancel.Cancel();
 

@@ -289,7 +289,8 @@ public sealed class EmulatedAvatar : IAsyncDisposable
         using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         using var canvas = new SKCanvas(bitmap);
         using var paint = new SKPaint { IsAntialias = true };
-        using var font = new SKFont(SKTypeface.Default, Math.Max(10, height / 16f));
+        using var typeface = CaptionTypeface.Load();
+        using var font = new SKFont(typeface, Math.Max(10, height / 16f));
         var interval = TimeSpan.FromSeconds(1.0 / Math.Max(1, _options.FramesPerSecond));
         using var timer = new PeriodicTimer(interval);
         var clock = Stopwatch.StartNew();

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Microsoft.Extensions.AI;
 
 namespace AvatarKit.Testing;
@@ -36,52 +35,6 @@ internal static class SpeechAudio
     public static async Task<byte[]> SynthesizeAsync(ITextToSpeechClient client, string text, AudioFormat format, CancellationToken cancellationToken)
     {
         var response = await client.GetAudioAsync(text, new TextToSpeechOptions { AudioFormat = "wav" }, cancellationToken).ConfigureAwait(false);
-        var data = response.Contents.OfType<DataContent>().FirstOrDefault()
-            ?? throw new InvalidOperationException("The text-to-speech client returned no audio.");
-        var (source, pcm) = Decode(data.Data, data.MediaType);
-        using var frame = AudioFrame.Copy(source, pcm.Span, TimeSpan.Zero);
-        using var converted = AudioConversion.Convert(frame, format);
-        return converted.Span.ToArray();
-    }
-
-    private static (AudioFormat Format, ReadOnlyMemory<byte> Pcm) Decode(ReadOnlyMemory<byte> data, string mediaType)
-    {
-        var span = data.Span;
-        if (span.Length >= 12 && span[..4].SequenceEqual("RIFF"u8) && span.Slice(8, 4).SequenceEqual("WAVE"u8))
-        {
-            AudioFormat? format = null;
-            var offset = 12;
-            while (offset + 8 <= span.Length)
-            {
-                var id = span.Slice(offset, 4);
-                var size = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(span.Slice(offset + 4, 4)), (uint)(span.Length - offset - 8));
-                if (id.SequenceEqual("fmt "u8))
-                {
-                    var channels = BinaryPrimitives.ReadUInt16LittleEndian(span.Slice(offset + 10, 2));
-                    var rate = BinaryPrimitives.ReadInt32LittleEndian(span.Slice(offset + 12, 4));
-                    var bits = BinaryPrimitives.ReadUInt16LittleEndian(span.Slice(offset + 22, 2));
-                    if (bits != 16)
-                    {
-                        throw new NotSupportedException($"The speech audio has {bits}-bit samples; only 16-bit PCM is supported.");
-                    }
-
-                    format = new AudioFormat(rate, channels);
-                }
-                else if (id.SequenceEqual("data"u8) && format is { } f)
-                {
-                    var length = size - size % f.BlockAlign;
-                    return (f, data.Slice(offset + 8, length));
-                }
-
-                offset += 8 + size + (size & 1);
-            }
-
-            throw new InvalidDataException("The WAV speech audio has no fmt or data chunk.");
-        }
-
-        // Raw PCM: "audio/pcm;rate=24000" or "audio/L16;rate=16000"; 24 kHz mono when unspecified.
-        var rateParameter = mediaType.Split(';').Select(p => p.Trim()).FirstOrDefault(p => p.StartsWith("rate=", StringComparison.OrdinalIgnoreCase));
-        var sampleRate = rateParameter is null ? 24_000 : int.Parse(rateParameter.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
-        return (new AudioFormat(sampleRate, 1), data[..(data.Length & ~1)]);
+        return SpeechAudioDecoder.ToPcm(response, format);
     }
 }

@@ -24,6 +24,7 @@ public sealed class EmulatedAvatarTests
         avatar.SpeakingEnded += (_, e) => ended.TrySetResult(e);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var mouths = new List<double>();
+        var captionPixels = 0;
         var loudest = double.NegativeInfinity;
         var reading = Task.Run(async () =>
         {
@@ -32,6 +33,7 @@ public sealed class EmulatedAvatarTests
                 using (frame)
                 {
                     mouths.Add(MouthDarkness(frame));
+                    captionPixels = Math.Max(captionPixels, WhitePixelsInCaptionBand(frame));
                 }
             }
         }, Ct);
@@ -57,6 +59,7 @@ public sealed class EmulatedAvatarTests
         Assert.True(mouths.Count > 10, $"Only {mouths.Count} frames.");
         Assert.True(mouths.Max() - mouths.Min() > 0.05, "The mouth did not move.");
         Assert.True(loudest > -30, $"The speech was silent ({loudest} dBFS).");
+        Assert.True(captionPixels > 50, $"The caption was not drawn ({captionPixels} white pixels).");
         Assert.Null(avatar.Caption);
     }
 
@@ -91,6 +94,26 @@ public sealed class EmulatedAvatarTests
         Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
         Assert.Equal(0, emulator.OpenSessionCount);
         Assert.Empty(rooms.RoomNames);
+    }
+
+    /// <summary>White (caption text) pixels in the bottom fifth of the picture, where nothing else is white.</summary>
+    private static int WhitePixelsInCaptionBand(VideoFrame frame)
+    {
+        var pixels = frame.Span;
+        var white = 0;
+        for (var y = frame.Height * 4 / 5; y < frame.Height; y++)
+        {
+            for (var x = 0; x < frame.Width; x++)
+            {
+                var o = (y * frame.Width + x) * 4;
+                if (pixels[o] > 200 && pixels[o + 1] > 200 && pixels[o + 2] > 200)
+                {
+                    white++;
+                }
+            }
+        }
+
+        return white;
     }
 
     /// <summary>The share of dark-red mouth pixels in the lower middle of the face.</summary>

@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AvatarKit.Cli.Hosting;
+using AvatarKit.Testing;
+using AvatarKit.Testing.Sandbox;
+using Spectre.Console;
+
+namespace AvatarKit.Cli.Commands;
+
+/// <summary>
+/// <c>emulate</c>: starts every emulator on loopback, prints their base URLs and the environment
+/// variables that point AvatarKit (or any other client) at them, and runs until Ctrl+C. With
+/// <c>--json</c> the first line of stdout is one JSON object: emulator name → <c>{ baseUrl, apiKey }</c>.
+/// </summary>
+internal static class EmulateCommand
+{
+    private static readonly (string Name, string UrlVariable, string KeyVariable)[] Variables =
+    [
+        ("liveavatar", "LIVEAVATAR_BASE_URL", "LIVEAVATAR_API_KEY"),
+        ("heygen", "HEYGEN_BASE_URL", "HEYGEN_API_KEY"),
+        ("deepgram", "DEEPGRAM_BASE_URL", "DEEPGRAM_API_KEY"),
+        ("gemini", "GEMINI_BASE_URL", "GEMINI_API_KEY"),
+        ("livekit", "LIVEKIT_URL", "LIVEKIT_API_KEY"),
+    ];
+
+    public static Command Create(GlobalOptions global)
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (emulator → base URL and API key) as the first line of stdout." };
+        var liveKit = new Option<bool>("--livekit") { Description = "Also start a fake LiveKit server (needs Node.js) and put the avatars' rooms in it, so any LiveKit client can join." };
+        var command = new Command("emulate", "Start local emulators of LiveAvatar, HeyGen Streaming, Deepgram and Gemini and print how to use them; runs until Ctrl+C.") { json, liveKit };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, global, env => RunAsync(parse.GetValue(json), parse.GetValue(liveKit), env, ct)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(bool json, bool liveKit, CliEnvironment environment, CancellationToken cancellationToken)
+    {
+        if (liveKit && FakeLiveKitServer.UnavailableReason is { } reason)
+        {
+            throw new CliException($"The fake LiveKit server cannot start: {reason}", ExitCodes.Failed);
+        }
+
+        await using var liveKitServer = liveKit ? await FakeLiveKitServer.StartAsync(environment.LoggerFactory, cancellationToken) : null;
+        await using var sandbox = await AvatarKitSandbox.StartAsync(new SandboxOptions { HeyGenStreaming = true, Rooms = liveKitServer }, cancellationToken);
+        var endpoints = new Dictionary<string, SandboxEndpoint>(sandbox.Endpoints, StringComparer.Ordinal);
+        if (liveKitServer is not null)
+        {
+            endpoints["livekit"] = new SandboxEndpoint(liveKitServer.Url, liveKitServer.ApiKey) { ApiSecret = liveKitServer.ApiSecret };
+        }
+
+        if (json)
+        {
+            var map = new JsonObject();
+            foreach (var (name, _, _) in Variables)
+            {
+                map[name] = endpoints.TryGetValue(name, out var endpoint)
+                    ? new JsonObject { ["baseUrl"] = endpoint.BaseUrl.ToString(), ["apiKey"] = endpoint.ApiKey, ["apiSecret"] = endpoint.ApiSecret }
+                    : null;
+            }
+
+            // Raw stdout, first line, one object: scripts read it before anything else.
+            Console.Out.WriteLine(map.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+            await Console.Out.FlushAsync(cancellationToken);
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("emulator").AddColumn("base URL").AddColumn("API key");
+        foreach (var (name, _, _) in Variables)
+        {
+            table.AddRow(name, endpoints.TryGetValue(name, out var e) ? Markup.Escape(e.BaseUrl.ToString()) : "[grey]not started (--livekit)[/]", endpoints.TryGetValue(name, out e) ? Markup.Escape(e.ApiKey) : "–");
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("Point AvatarKit (or any client) at them:");
+        foreach (var (name, urlVariable, keyVariable) in Variables)
+        {
+            if (endpoints.TryGetValue(name, out var e))
+            {
+                AnsiConsole.WriteLine($"export {urlVariable}={e.BaseUrl} {keyVariable}={e.ApiKey}");
+            }
+        }
+
+        if (liveKitServer is not null)
+        {
+            AnsiConsole.WriteLine($"export LIVEKIT_API_SECRET={liveKitServer.ApiSecret}");
+        }
+
+        AnsiConsole.MarkupLine($"[grey]Avatar rooms are {(liveKitServer is null ? "in-process (--livekit puts them in a fake LiveKit server)" : "in the fake LiveKit server")}; the avatar speaks with {Markup.Escape(sandbox.VoiceDescription)}. Press Ctrl+C to stop.[/]");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        AnsiConsole.MarkupLine("[grey]emulators stopped[/]");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,85 @@
+// Plugs a custom IChatClient (any OpenAI-compatible endpoint) and a custom ISpeechToTextClient into
+// the AvatarKit pipeline, without changing AvatarKit. The avatar is the offline sandbox avatar.
+//
+//   OPENAI_BASE_URL=http://localhost:11434/v1 OPENAI_MODEL=llama3.2 \
+//     dotnet run --project samples/AvatarKit.CustomProviders -- [question.wav]
+//
+// With a WAV file, the question is spoken (transcribed by OPENAI_BASE_URL's /audio/transcriptions,
+// model OPENAI_STT_MODEL); without one, a typed question is sent.
+using AvatarKit;
+using AvatarKit.Samples;
+using AvatarKit.Speech.Capture;
+using AvatarKit.Testing.LiveAvatar;
+using AvatarKit.Testing.Sandbox;
+using Microsoft.Extensions.DependencyInjection;
+
+if (Environment.GetEnvironmentVariable("OPENAI_BASE_URL") is not { Length: > 0 } baseUrlText)
+{
+    Console.Error.WriteLine("Set OPENAI_BASE_URL (e.g. http://localhost:11434/v1 for Ollama) and optionally OPENAI_API_KEY, OPENAI_MODEL.");
+    return 2;
+}
+
+var baseUrl = new Uri(baseUrlText.TrimEnd('/') + "/");
+var apiKey = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
+using var http = new HttpClient();
+var chat = new OpenAiCompatibleChatClient(http, baseUrl, Environment.GetEnvironmentVariable("OPENAI_MODEL") ?? "gpt-4o-mini", apiKey);
+var speechToText = new SegmentingSpeechToTextClient(
+    new OpenAiCompatibleTranscriptionClient(http, baseUrl, Environment.GetEnvironmentVariable("OPENAI_STT_MODEL") ?? "whisper-1", apiKey));
+
+// The sandbox avatar (LiveAvatar emulator) through the regular HeyGen provider.
+await using var sandbox = await AvatarKitSandbox.StartAsync(new SandboxOptions { Deepgram = false, Gemini = false });
+var services = new ServiceCollection();
+services.AddSingleton(sandbox.Rooms.Connector);
+services.AddAvatarKit().AddLiveAvatar(o =>
+{
+    o.BaseUrl = sandbox.Endpoints["liveavatar"].BaseUrl;
+    o.ApiKey = sandbox.Endpoints["liveavatar"].ApiKey;
+    o.AvatarId = LiveAvatarEmulatorOptions.PublicAvatarId;
+});
+await using var provider = services.BuildServiceProvider();
+
+var builder = AvatarPipeline.CreateBuilder()
+    .UseChatClient(chat)
+    .UseAvatar(provider.GetRequiredService<IAvatarService>())
+    .Configure(o => o.SystemPrompt = "Answer in two short sentences.");
+if (args.Length > 0)
+{
+    builder.UseSpeechToText(speechToText, StreamAudioInput.FromWavFile(args[0]));
+}
+
+await using var pipeline = builder.Build();
+var printing = Task.Run(async () =>
+{
+    await foreach (var e in pipeline.ReadEventsAsync())
+    {
+        var line = e switch
+        {
+            UserTurnEvent u => $"you: {u.Text}",
+            AnswerSentenceEvent s => $"avatar: {s.Sentence}",
+            ConversationErrorEvent error => $"error in {error.Stage}: {error.Message}",
+            TurnCompletedEvent t => $"(first speech after {t.Result.Metrics.ToFirstSpeech?.TotalMilliseconds:0} ms)",
+            _ => null,
+        };
+        if (line is not null)
+        {
+            Console.WriteLine(line);
+        }
+    }
+});
+
+await pipeline.StartAsync();
+if (args.Length == 0)
+{
+    await pipeline.SendTextAsync("In one sentence: what is a talking avatar?");
+}
+else
+{
+    while (pipeline.IsVoiceInputActive || pipeline.LastTurn is null)
+    {
+        await Task.Delay(200);
+    }
+}
+
+await pipeline.StopAsync();
+await printing;
+return 0;

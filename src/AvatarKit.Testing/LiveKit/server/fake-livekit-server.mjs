@@ -1,0 +1,298 @@
+// A fake LiveKit server for AvatarKit tests: LiveKit's signaling protocol (protobuf over a
+// WebSocket at /rtc) and a tiny forwarding unit over real WebRTC (werift), enough for LiveKit's
+// unmodified client SDKs to join rooms, publish audio/video/data and receive each other's.
+//
+// Environment: FAKE_LIVEKIT_PORT (0 = any), FAKE_LIVEKIT_API_KEY, FAKE_LIVEKIT_API_SECRET.
+// Prints "listening <port>" once ready. Admin endpoints (loopback only, for tests):
+//   GET  /admin/rooms/<room>                                  -> JSON state of the room
+//   POST /admin/rooms/<room>/participants/<identity>/remove   -> server-initiated disconnect
+import http from 'node:http';
+import { createHmac, timingSafeEqual, randomBytes } from 'node:crypto';
+import { WebSocketServer } from 'ws';
+import * as lk from '@livekit/protocol';
+import { RTCPeerConnection, MediaStreamTrack, MediaStream, RtpPacket } from 'werift';
+
+const {
+  SignalRequest, SignalResponse, JoinResponse, Room, ParticipantInfo, ParticipantInfo_State, SessionDescription,
+  TrickleRequest, SignalTarget, DataPacket, TrackInfo, TrackType, ParticipantUpdate, LeaveRequest, LeaveRequest_Action,
+  DisconnectReason, ClientConfiguration,
+} = lk;
+
+const apiKey = process.env.FAKE_LIVEKIT_API_KEY ?? 'devkey';
+const apiSecret = process.env.FAKE_LIVEKIT_API_SECRET ?? 'secret';
+const port = Number(process.env.FAKE_LIVEKIT_PORT ?? 7880);
+const verbose = process.env.FAKE_LIVEKIT_VERBOSE === '1';
+const log = (...args) => { if (verbose) console.error(new Date().toISOString().slice(11, 23), ...args); };
+const id = (prefix) => prefix + randomBytes(6).toString('hex');
+const rooms = new Map();
+const peerConfig = { iceUseIpv6: false, iceAdditionalHostAddresses: ['127.0.0.1'] };
+
+// --- access tokens: HS256 JWTs signed with the API secret, grants checked ---------------------
+function verifyToken(header) {
+  const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+  if (!token) return { error: 'no access token (expected an Authorization: Bearer header)' };
+  const parts = token.split('.');
+  if (parts.length !== 3) return { error: 'malformed access token' };
+  let head, claims;
+  try {
+    head = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
+    claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+  } catch { return { error: 'malformed access token' }; }
+  if (head.alg !== 'HS256') return { error: `unsupported token algorithm ${head.alg}` };
+  const expected = createHmac('sha256', apiSecret).update(`${parts[0]}.${parts[1]}`).digest();
+  const actual = Buffer.from(parts[2], 'base64url');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return { error: 'invalid token signature' };
+  if (claims.iss !== apiKey) return { error: 'unknown API key' };
+  const now = Date.now() / 1000;
+  if (typeof claims.exp === 'number' && now > claims.exp) return { error: 'token expired' };
+  if (typeof claims.nbf === 'number' && now < claims.nbf) return { error: 'token not valid yet' };
+  const grant = claims.video ?? {};
+  if (!grant.roomJoin || !grant.room) return { error: 'token has no roomJoin grant' };
+  if (!claims.sub) return { error: 'token has no identity' };
+  return {
+    identity: claims.sub, name: claims.name ?? '', metadata: claims.metadata ?? '', room: grant.room,
+    canPublish: grant.canPublish !== false, canSubscribe: grant.canSubscribe !== false, canPublishData: grant.canPublishData !== false,
+  };
+}
+
+// --- rooms and participants ---------------------------------------------------------------------
+function roomFor(name) {
+  let room = rooms.get(name);
+  if (!room) { room = { name, sid: id('RM_'), participants: new Map() }; rooms.set(name, room); }
+  return room;
+}
+
+function infoOf(p, state = ParticipantInfo_State.ACTIVE) {
+  return new ParticipantInfo({
+    sid: p.sid, identity: p.identity, name: p.name, metadata: p.metadata, state, isPublisher: p.published.size > 0,
+    tracks: [...p.published.values()].map(t => t.info), joinedAt: BigInt(Math.floor(p.joinedAt / 1000)), version: ++p.version,
+  });
+}
+
+function send(p, message) {
+  if (p.ws.readyState === 1) p.ws.send(Buffer.from(new SignalResponse({ message }).toBinary()));
+}
+
+function broadcastUpdate(room, from, state) {
+  const update = new ParticipantUpdate({ participants: [infoOf(from, state)] });
+  for (const other of room.participants.values()) if (other !== from) send(other, { case: 'update', value: update });
+}
+
+async function negotiate(p) {
+  // One subscriber offer at a time; changes made meanwhile are offered after the answer.
+  if (p.offering) { p.renegotiate = true; return; }
+  p.offering = true;
+  p.renegotiate = false;
+  const offer = await p.sub.createOffer();
+  await p.sub.setLocalDescription(offer);
+  send(p, { case: 'offer', value: new SessionDescription({ type: 'offer', sdp: p.sub.localDescription.sdp, id: ++p.offerId }) });
+}
+
+// Sends a publisher's track to a subscriber: a new sendonly track on the subscriber connection
+// whose stream id is "<participant sid>|<track sid>", as LiveKit clients expect.
+function forward(track, publisher, subscriber) {
+  if (!subscriber.canSubscribe || track.forwards.has(subscriber.identity)) return;
+  const out = new MediaStreamTrack({ kind: track.kind });
+  const sender = subscriber.sub.addTrack(out, new MediaStream({ id: `${publisher.sid}|${track.info.sid}` }));
+  track.forwards.set(subscriber.identity, { out, sender, subscriber });
+  requestKeyFrames(track);
+}
+
+function requestKeyFrames(track) {
+  if (track.kind !== 'video' || !track.receiver) return;
+  for (const delay of [200, 700, 1500, 3000]) setTimeout(() => track.receiver.sendRtcpPLI(track.ssrc).catch(() => {}), delay);
+}
+
+function onMediaTrack(p, event) {
+  const kind = event.track.kind;
+  const track = [...p.published.values()].find(t => t.kind === kind && !t.receiver);
+  if (!track) { log('unexpected track', kind, 'from', p.identity); return; }
+  track.receiver = event.receiver;
+  track.ssrc = event.track.ssrc;
+  event.track.onReceiveRtp.subscribe(rtp => {
+    track.packets++;
+    for (const f of track.forwards.values()) {
+      const pt = f.sender.codec?.payloadType;
+      if (!pt) continue;
+      const copy = RtpPacket.deSerialize(rtp.serialize());
+      copy.header.payloadType = pt;
+      f.out.writeRtp(copy);
+    }
+  });
+  for (const other of p.room.participants.values()) {
+    if (other !== p) { forward(track, p, other); negotiate(other).catch(e => log('negotiate', e.message)); }
+  }
+  log('media', kind, 'from', p.identity);
+}
+
+function onClientData(p, channel, bytes) {
+  if (!p.canPublishData) return;
+  const packet = DataPacket.fromBinary(new Uint8Array(bytes));
+  p.dataReceived++;
+  packet.participantIdentity = p.identity;
+  if (packet.value.case === 'user') packet.value.value.participantIdentity = p.identity;
+  const destinations = packet.destinationIdentities.length ? packet.destinationIdentities
+    : packet.value.case === 'user' ? packet.value.value.destinationIdentities : [];
+  const payload = Buffer.from(packet.toBinary());
+  if (packet.value.case === 'user') {
+    p.room.data.push({ from: p.identity, topic: packet.value.value.topic ?? null, payload: Buffer.from(packet.value.value.payload).toString('base64'), destinations });
+    if (p.room.data.length > 100) p.room.data.shift();
+  }
+  for (const other of p.room.participants.values()) {
+    if (other === p || (destinations.length && !destinations.includes(other.identity))) continue;
+    const target = channel === '_lossy' ? other.lossy : other.reliable;
+    if (target.readyState === 'open') target.send(payload); else other.pendingData.push([target, payload]);
+  }
+}
+
+function leave(p, reason) {
+  const room = p.room;
+  if (room.participants.get(p.identity) !== p) return;
+  room.participants.delete(p.identity);
+  for (const other of room.participants.values()) {
+    for (const t of other.published.values()) t.forwards.delete(p.identity);
+  }
+  broadcastUpdate(room, p, ParticipantInfo_State.DISCONNECTED);
+  p.sub.close().catch(() => {});
+  p.pub.close().catch(() => {});
+  log('left', p.identity, reason);
+}
+
+function onConnection(ws, grant) {
+  const room = roomFor(grant.room);
+  const previous = room.participants.get(grant.identity);
+  if (previous) {
+    send(previous, { case: 'leave', value: new LeaveRequest({ reason: DisconnectReason.DUPLICATE_IDENTITY, action: LeaveRequest_Action.DISCONNECT }) });
+    leave(previous, 'duplicate identity');
+    previous.ws.close();
+  }
+  const p = {
+    ws, room, sid: id('PA_'), identity: grant.identity, name: grant.name, metadata: grant.metadata, joinedAt: Date.now(), version: 0,
+    canPublish: grant.canPublish, canSubscribe: grant.canSubscribe, canPublishData: grant.canPublishData,
+    sub: new RTCPeerConnection(peerConfig), pub: new RTCPeerConnection(peerConfig), published: new Map(), pendingTracks: new Map(),
+    offering: false, renegotiate: false, offerId: 0, pendingData: [], dataReceived: 0,
+  };
+  room.data ??= [];
+  p.reliable = p.sub.createDataChannel('_reliable', { ordered: true });
+  p.lossy = p.sub.createDataChannel('_lossy', { ordered: false, maxRetransmits: 0 });
+  for (const channel of [p.reliable, p.lossy]) {
+    channel.stateChanged.subscribe(state => {
+      if (state !== 'open') return;
+      for (const [target, payload] of p.pendingData.filter(([t]) => t === channel)) target.send(payload);
+      p.pendingData = p.pendingData.filter(([t]) => t !== channel);
+    });
+  }
+  for (const [pc, target] of [[p.sub, SignalTarget.SUBSCRIBER], [p.pub, SignalTarget.PUBLISHER]]) {
+    pc.onicecandidate = e => {
+      if (e.candidate) send(p, { case: 'trickle', value: new TrickleRequest({ candidateInit: JSON.stringify(e.candidate.toJSON()), target }) });
+    };
+  }
+  p.pub.ontrack = event => onMediaTrack(p, event);
+  p.pub.onDataChannel.subscribe(channel => channel.onMessage.subscribe(m => onClientData(p, channel.label, m)));
+
+  const others = [...room.participants.values()];
+  room.participants.set(p.identity, p);
+  for (const other of others) for (const t of other.published.values()) if (t.receiver) forward(t, other, p);
+  send(p, { case: 'join', value: new JoinResponse({
+    room: new Room({ sid: room.sid, name: room.name, creationTime: BigInt(Math.floor(Date.now() / 1000)) }),
+    participant: infoOf(p), otherParticipants: others.map(o => infoOf(o)), serverVersion: '1.9.0',
+    subscriberPrimary: true, pingInterval: 5, pingTimeout: 15, clientConfiguration: new ClientConfiguration({}),
+  }) });
+  broadcastUpdate(room, p, ParticipantInfo_State.ACTIVE);
+  negotiate(p).catch(e => log('negotiate', e.message));
+
+  ws.on('message', async data => {
+    let m;
+    try { m = SignalRequest.fromBinary(new Uint8Array(data)).message; } catch (e) { log('bad signal', e.message); return; }
+    try {
+      switch (m.case) {
+        case 'answer':
+          await p.sub.setRemoteDescription({ type: 'answer', sdp: m.value.sdp });
+          p.offering = false;
+          if (p.renegotiate) await negotiate(p);
+          break;
+        case 'offer': {
+          await p.pub.setRemoteDescription({ type: 'offer', sdp: m.value.sdp });
+          await p.pub.setLocalDescription(await p.pub.createAnswer());
+          send(p, { case: 'answer', value: new SessionDescription({ type: 'answer', sdp: p.pub.localDescription.sdp, id: m.value.id }) });
+          break;
+        }
+        case 'trickle': {
+          const candidate = JSON.parse(m.value.candidateInit);
+          await (m.value.target === SignalTarget.SUBSCRIBER ? p.sub : p.pub).addIceCandidate(candidate).catch(e => log('candidate', e.message));
+          break;
+        }
+        case 'addTrack': {
+          if (!p.canPublish) { log('publish denied', p.identity); break; }
+          const req = m.value;
+          const info = new TrackInfo({
+            sid: id('TR_'), type: req.type, name: req.name, source: req.source, width: req.width, height: req.height,
+            mimeType: req.type === TrackType.VIDEO ? 'video/VP8' : 'audio/opus', muted: req.muted,
+          });
+          p.published.set(info.sid, { info, kind: req.type === TrackType.VIDEO ? 'video' : 'audio', forwards: new Map(), packets: 0 });
+          send(p, { case: 'trackPublished', value: { cid: req.cid, track: info } });
+          broadcastUpdate(room, p, ParticipantInfo_State.ACTIVE);
+          break;
+        }
+        case 'leave':
+          leave(p, 'client leave');
+          break;
+        case 'ping':
+          send(p, { case: 'pong', value: m.value });
+          break;
+        case 'pingReq':
+          send(p, { case: 'pongResp', value: { lastPingTimestamp: m.value.timestamp, timestamp: BigInt(Date.now()) } });
+          break;
+        default:
+          break;
+      }
+    } catch (e) { log('signal', m.case, e.message); }
+  });
+  ws.on('close', () => leave(p, 'socket closed'));
+  log('joined', p.identity, 'room', room.name);
+}
+
+// --- HTTP: signaling upgrade, validate, admin ---------------------------------------------------
+function roomState(room) {
+  return {
+    name: room.name, sid: room.sid, data: room.data ?? [],
+    participants: [...room.participants.values()].map(p => ({
+      identity: p.identity, sid: p.sid, dataReceived: p.dataReceived,
+      tracks: [...p.published.values()].map(t => ({ sid: t.info.sid, name: t.info.name, kind: t.kind, packets: t.packets, subscribers: [...t.forwards.keys()] })),
+    })),
+  };
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://localhost');
+  const reply = (status, body) => { res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' }); res.end(typeof body === 'string' ? body : JSON.stringify(body)); };
+  if (url.pathname === '/rtc/validate') {
+    const grant = verifyToken(req.headers.authorization);
+    return grant.error ? reply(401, grant.error) : reply(200, 'success');
+  }
+  const admin = /^\/admin\/rooms\/([^/]+)(?:\/participants\/([^/]+)\/remove)?$/.exec(url.pathname);
+  if (admin) {
+    const room = rooms.get(decodeURIComponent(admin[1]));
+    if (!admin[2]) return reply(200, room ? roomState(room) : { name: decodeURIComponent(admin[1]), participants: [], data: [] });
+    const p = room?.participants.get(decodeURIComponent(admin[2]));
+    if (!p) return reply(404, 'no such participant');
+    send(p, { case: 'leave', value: new LeaveRequest({ reason: DisconnectReason.PARTICIPANT_REMOVED, action: LeaveRequest_Action.DISCONNECT }) });
+    leave(p, 'removed');
+    setTimeout(() => p.ws.close(), 200);
+    return reply(200, 'removed');
+  }
+  reply(404, 'not found');
+});
+
+const wss = new WebSocketServer({ noServer: true });
+server.on('upgrade', (req, socket, head) => {
+  const url = new URL(req.url, 'http://localhost');
+  if (url.pathname !== '/rtc') { socket.end('HTTP/1.1 404 Not Found\r\n\r\n'); return; }
+  const grant = verifyToken(req.headers.authorization);
+  if (grant.error) { socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\n\r\n${grant.error}`); return; }
+  wss.handleUpgrade(req, socket, head, ws => onConnection(ws, grant));
+});
+
+server.listen(port, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+process.stdin.on('end', () => process.exit(0)); // the parent went away
+process.stdin.resume();

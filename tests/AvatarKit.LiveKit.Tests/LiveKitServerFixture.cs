@@ -1,0 +1,72 @@
+using AvatarKit.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace AvatarKit.LiveKit.Tests;
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class LiveKitTestGroup : ICollectionFixture<LiveKitServerFixture>
+{
+    public const string Name = "livekit";
+}
+
+/// <summary>One fake LiveKit server for the collection, and an avatar (<c>heygen</c>) publishing known media in <see cref="AvatarRoom"/>.</summary>
+public sealed class LiveKitServerFixture : IAsyncLifetime
+{
+    public const string AvatarRoom = "avatar-room";
+    public const string AvatarIdentity = "heygen";
+
+    private FakeLiveKitServer? _server;
+    private EmulatedLiveKitParticipant? _avatar;
+
+    public ILoggerFactory LoggerFactory { get; } = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b
+        .AddFilter("AvatarKit.LiveKit.Native", LogLevel.Warning)
+        .AddFilter(level => level >= (Environment.GetEnvironmentVariable("AVATARKIT_TEST_LOG") == "1" ? LogLevel.Debug : LogLevel.Warning))
+        .AddSimpleConsole(o => o.SingleLine = true));
+
+    public FakeLiveKitServer Server => _server ?? throw new InvalidOperationException("The fake server did not start.");
+
+    public EmulatedLiveKitParticipant Avatar => _avatar ?? throw new InvalidOperationException("The avatar did not join.");
+
+    public LiveKitRoomConnector Connector { get; private set; } = null!;
+
+    /// <summary>Skips only when Node.js/npm are truly absent, so the build could not fetch the native library.</summary>
+    public static void RequireNativeLibrary() => Assert.SkipWhen(
+        FakeLiveKitServer.UnavailableReason is not null && !LiveKitRoomConnector.CheckNativeLibrary().IsAvailable,
+        $"LiveKit's native library was not fetched by the build: {FakeLiveKitServer.UnavailableReason}");
+
+    public static void RequireServer() => Assert.SkipWhen(FakeLiveKitServer.UnavailableReason is not null, FakeLiveKitServer.UnavailableReason ?? string.Empty);
+
+    public async ValueTask InitializeAsync()
+    {
+        if (FakeLiveKitServer.UnavailableReason is not null)
+        {
+            return;
+        }
+
+        _server = await FakeLiveKitServer.StartAsync(LoggerFactory);
+        Connector = new LiveKitRoomConnector(loggerFactory: LoggerFactory);
+        _avatar = await EmulatedLiveKitParticipant.JoinAsync(Connector, _server.CreateGrant(AvatarRoom, AvatarIdentity));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_avatar is not null)
+        {
+            await _avatar.DisposeAsync();
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        LoggerFactory.Dispose();
+    }
+
+    /// <summary>Joins the avatar's room as <paramref name="identity"/>.</summary>
+    public async Task<LiveKitRoom> JoinAvatarRoomAsync(string identity, CancellationToken cancellationToken)
+    {
+        var grant = Server.CreateGrant(AvatarRoom, identity);
+        return (LiveKitRoom)await Connector.ConnectAsync(grant.Url, grant.Token, cancellationToken);
+    }
+}
