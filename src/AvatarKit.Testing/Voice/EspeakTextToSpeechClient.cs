@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace AvatarKit.Testing.Voice;
@@ -95,24 +94,11 @@ public sealed class EspeakTextToSpeechClient : ITextToSpeechClient
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<TextToSpeechResponseUpdate> GetStreamingAudioAsync(string text, TextToSpeechOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var response = await GetAudioAsync(text, options, cancellationToken).ConfigureAwait(false);
-        foreach (var update in response.ToTextToSpeechResponseUpdates())
-        {
-            yield return update;
-        }
-    }
+    public IAsyncEnumerable<TextToSpeechResponseUpdate> GetStreamingAudioAsync(string text, TextToSpeechOptions? options = null, CancellationToken cancellationToken = default) =>
+        LocalVoice.StreamAsync(ct => GetAudioAsync(text, options, ct), cancellationToken);
 
     /// <inheritdoc />
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        return serviceKey is not null ? null
-            : serviceType == typeof(TextToSpeechClientMetadata) ? _metadata
-            : serviceType.IsInstanceOfType(this) ? this
-            : null;
-    }
+    public object? GetService(Type serviceType, object? serviceKey = null) => LocalVoice.GetService(this, _metadata, serviceType, serviceKey);
 
     /// <inheritdoc />
     public void Dispose()

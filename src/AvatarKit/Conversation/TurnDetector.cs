@@ -1,6 +1,3 @@
-// The M.E.AI speech-to-text contracts are experimental (MEAI001); the pipeline is built on them by design.
-#pragma warning disable MEAI001
-
 using System.Text;
 using Microsoft.Extensions.AI;
 
