@@ -300,7 +300,8 @@ public class RecordingHarness
                 .WithLaunchCount(1)
                 .WithWarmupCount(0)
                 .WithIterationCount(1)
-                .WithToolchain(InProcessEmitToolchain.Instance));
+                // The default in-process toolchain gives up after five minutes; the soak runs ten and more.
+                .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(2), logOutput: true)));
         }
     }
 
