@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Warning, "Writing the sidecar {FilePath} failed")]
     public static partial void SidecarFailed(ILogger logger, Exception exception, string filePath);
+
+    [LoggerMessage(13, LogLevel.Warning, "Completing session {SessionId} was cancelled; {Pending} clips were not cut")]
+    public static partial void ClipsAbandoned(ILogger logger, string sessionId, int pending);
 }

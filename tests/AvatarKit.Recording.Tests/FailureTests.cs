@@ -179,6 +179,47 @@ public sealed class FailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_cancelled_completion_stops_cutting_clips_at_once_and_leaves_a_playable_file_and_a_sidecar()
+    {
+        MediaProbe.SkipWithoutFfmpeg();
+        var ct = TestContext.Current.CancellationToken;
+        await using var avatar = await SyntheticAvatar.JoinAsync(_server, "cancel");
+        var viewer = await _server.JoinAsync("cancel", "recorder", ct);
+        var session = new FakeAvatarSession(viewer, "avatar");
+        var recording = (FfmpegSessionRecording)await new FfmpegSessionRecorder(_output.Options()).StartAsync(new SessionRecordingRequest { SessionId = "cancel", Avatar = session }, ct);
+        await recording.SourcesStarted.WaitAsync(ct);
+
+        // Three answers wait to be cut when completion is cancelled (as when a host's shutdown timeout runs out).
+        var end = TimeSpan.FromSeconds(4);
+        await avatar.PublishAsync(TimeSpan.Zero, end, Pacing.Encoder(recording), onStep: async t =>
+        {
+            if (t.TotalSeconds is 0.4 or 1.6 or 2.8)
+            {
+                await Pacing.UntilReceivedAsync(recording, t);
+                session.RaiseSpeaking(started: true, "answer");
+            }
+            else if (t.TotalSeconds is 1.2 or 2.4 or 3.6)
+            {
+                await Pacing.UntilReceivedAsync(recording, t);
+                session.RaiseSpeaking(started: false, "answer");
+            }
+        });
+        await Pacing.UntilReceivedAsync(recording, end);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => recording.CompleteAsync(new CancellationToken(canceled: true)));
+
+        // The answers that ended less than a fragment margin before the end were still waiting; they are dropped,
+        // and nothing goes on cutting in the background: no clip file appears later.
+        Assert.InRange(recording.Clips.Count, 0, 1);
+        await Task.Delay(TimeSpan.FromSeconds(2), ct);
+        Assert.Equal(recording.Clips.Select(c => c.FilePath).Order(), Directory.GetFiles(_output.Directory, "voice_task_*").Order());
+        Assert.True(File.Exists(Path.Combine(_output.Directory, "session_cancel.json")));
+        var probe = await MediaProbe.ProbeAsync(recording.SessionFilePath);
+        Assert.Equal("h264", probe.Video.Codec);
+        await recording.DisposeAsync();
+        await viewer.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_full_disk_stops_recording_cleanly_the_conversation_goes_on_and_what_was_written_plays()
     {
         MediaProbe.SkipWithoutFfmpeg();

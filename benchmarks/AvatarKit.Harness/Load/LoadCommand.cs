@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Serialization;
 using AvatarKit.Harness.Doubles;
 using AvatarKit.Harness.Measuring;
 
@@ -30,8 +31,16 @@ internal sealed record LoadSettings
     public bool Json { get; init; }
 }
 
-/// <summary>The <c>--json</c> summary of <c>load</c>.</summary>
-internal sealed record LoadSummary(int Conversations, int Turns, double OverheadP99Ms, int FailedTurns, double PeakRssMb, double RssDriftMb);
+/// <summary>The <c>--json</c> summary of <c>load</c>; the recording fields only with <c>--recording</c>.</summary>
+internal sealed record LoadSummary(
+    int Conversations,
+    int Turns,
+    double OverheadP99Ms,
+    int FailedTurns,
+    double PeakRssMb,
+    double RssDriftMb,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? DroppedVideoFrames = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RecordingErrors = null);
 
 /// <summary>
 /// Runs many conversations at once in this process, each through its own real <see cref="AvatarPipeline"/>,
@@ -43,12 +52,6 @@ internal static class LoadCommand
 
     public static async Task<int> RunAsync(LoadSettings settings, TextWriter output)
     {
-        if (settings.Recording)
-        {
-            output.WriteLine("load: --recording needs the FFmpeg session recorder (AvatarKit.Recording), which this build does not have yet.");
-            return 2;
-        }
-
         var answer = AnswerText.Create(settings.AnswerTokens);
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
@@ -65,13 +68,32 @@ internal static class LoadCommand
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(settings.Duration);
         var sampler = memory.RunAsync(TimeSpan.FromSeconds(1), stop.Token);
+        using var recording = settings.Recording ? new RecordingLoad() : null;
+        var childSampler = recording?.SampleChildrenAsync(stop.Token) ?? Task.CompletedTask;
         var conversations = Enumerable.Range(0, settings.Conversations).Select(async index =>
         {
             // Stagger the starts over the first second so that turns do not march in lockstep.
             await Task.Delay(TimeSpan.FromMilliseconds(1000.0 * index / settings.Conversations), CancellationToken.None).ConfigureAwait(false);
             using var chat = new PacedChatClient(answer) { TimeToFirstToken = settings.TimeToFirstToken, TokensPerSecond = settings.TokensPerSecond };
-            var avatar = new SimulatedAvatarSession { StartDelay = settings.AvatarStart, WordsPerSecond = settings.SpeechWordsPerSecond };
-            await using var conversation = await HarnessConversation.StartAsync(chat, avatar, voice: false).ConfigureAwait(false);
+            SimulatedAvatarSession NewAvatar(IRealtimeRoom? room) => new() { StartDelay = settings.AvatarStart, WordsPerSecond = settings.SpeechWordsPerSecond, Room = room };
+            var (avatar, leaveRoom) = recording is null ? (NewAvatar(null), () => ValueTask.CompletedTask) : await recording.JoinAsync(index, NewAvatar).ConfigureAwait(false);
+            try
+            {
+                await using var conversation = await HarnessConversation.StartAsync(chat, avatar, voice: false, recorder: recording?.Recorder).ConfigureAwait(false);
+                await RunTurnsAsync(conversation, index).ConfigureAwait(false);
+                if (recording is not null)
+                {
+                    recording.Add(await conversation.Pipeline.StopAsync("load run over").ConfigureAwait(false), conversation.Errors);
+                }
+            }
+            finally
+            {
+                await leaveRoom().ConfigureAwait(false);
+            }
+        }).ToList();
+
+        async Task RunTurnsAsync(HarnessConversation conversation, int index)
+        {
             var random = new Random(index);
             while (!stop.IsCancellationRequested)
             {
@@ -99,10 +121,11 @@ internal static class LoadCommand
 
                 await Task.Delay(settings.ThinkTime * (0.5 + random.NextDouble()), CancellationToken.None).ConfigureAwait(false);
             }
-        }).ToList();
+        }
 
         await Task.WhenAll(conversations).ConfigureAwait(false);
         await sampler.ConfigureAwait(false);
+        await childSampler.ConfigureAwait(false);
         var elapsed = clock.Elapsed;
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpuStart) / elapsed;
@@ -118,11 +141,16 @@ internal static class LoadCommand
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"memory: peak RSS {memory.PeakMb:0.0} MB, RSS drift {memory.DriftMb:0.0} MB (median of the last tenth vs. the second tenth of the run), managed heap drift {memory.ManagedDriftMb:0.0} MB, gen2 GCs {GC.CollectionCount(2)}"));
+        if (recording is not null)
+        {
+            output.WriteLine(recording.Describe(elapsed));
+        }
+
         output.WriteLine($"  target p99 overhead <= 20 ms with {settings.Conversations} conversations: {(overhead.P99 <= 20 ? "met" : "NOT met")}");
         if (settings.Json)
         {
             output.WriteLine(Json.Line(new LoadSummary(
-                settings.Conversations, turns, Samples.Round(overhead.P99), failed, Math.Round(memory.PeakMb, 1), Math.Round(memory.DriftMb, 1))));
+                settings.Conversations, turns, Samples.Round(overhead.P99), failed, Math.Round(memory.PeakMb, 1), Math.Round(memory.DriftMb, 1), recording?.DroppedVideoFrames, recording?.Errors)));
         }
 
         return failed == 0 ? 0 : 1;

@@ -44,6 +44,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     private readonly Channel<PendingClip> _clipQueue = Channel.CreateUnbounded<PendingClip>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly CancellationTokenSource _sourcesCts = new();
+    private readonly CancellationTokenSource _clipsCts = new();
     private readonly Lock _gate = new();
     private readonly List<Segment> _segments = [];
     private readonly List<RecordedClip> _clips = [];
@@ -671,7 +672,28 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
 
     private async Task RunClipWorkerAsync()
     {
-        await foreach (var clip in _clipQueue.Reader.ReadAllAsync().ConfigureAwait(false))
+        var token = _clipsCts.Token;
+        try
+        {
+            await CutClipsAsync(token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && token.IsCancellationRequested)
+        {
+            // Completion was cancelled (FFMpegCore reports a stopped ffmpeg as cancelled or failed): the running cut was stopped (its ffmpeg killed) and the rest are dropped,
+            // so no clip process outlives the recording.
+            var pending = 1;
+            while (_clipQueue.Reader.TryRead(out _))
+            {
+                pending++;
+            }
+
+            Log.ClipsAbandoned(_logger, _request.SessionId, pending);
+        }
+    }
+
+    private async Task CutClipsAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var clip in _clipQueue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             var start = clip.Start - _options.ClipPreRoll;
             start = start < TimeSpan.Zero ? TimeSpan.Zero : start;
@@ -680,7 +702,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
             // The fragment holding the clip's end must be complete on disk before cutting.
             while (!_encoderClosed && _timeline.Written < end + FragmentMargin)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), _time).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
             }
 
             // Usually one segment; several when the encoder was restarted during the answer.
@@ -709,7 +731,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
             {
                 if (spanned.Length == 1)
                 {
-                    await ClipCutter.CutAsync(_ffmpegPath, spanned[0].File, path, start - spanned[0].Start, end - start, _options, CancellationToken.None).ConfigureAwait(false);
+                    await ClipCutter.CutAsync(_ffmpegPath, spanned[0].File, path, start - spanned[0].Start, end - start, _options, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -718,15 +740,21 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
                     start = TimeSpan.FromTicks(start.Ticks / frame.Ticks * frame.Ticks);
                     end = TimeSpan.FromTicks((end.Ticks + frame.Ticks - 1) / frame.Ticks * frame.Ticks);
                     end = end > lastEnd ? lastEnd : end;
-                    gaps = await CrashGapsAsync(spanned, start).ConfigureAwait(false);
+                    gaps = await CrashGapsAsync(spanned, start, cancellationToken).ConfigureAwait(false);
                     var parts = spanned.Select(s =>
                     {
                         var from = s.Start > start ? s.Start : start;
                         var to = s.End is { } e && e < end ? e : end;
                         return new ClipPart(s.File, from - s.Start, to - from);
                     }).ToList();
-                    await ClipCutter.CutAcrossAsync(_ffmpegPath, parts, path, _options, CancellationToken.None).ConfigureAwait(false);
+                    await ClipCutter.CutAcrossAsync(_ffmpegPath, parts, path, _options, cancellationToken).ConfigureAwait(false);
                 }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException && cancellationToken.IsCancellationRequested)
+            {
+                // A stopped ffmpeg may have left the clip half written; a clip is whole or absent.
+                File.Delete(path);
+                throw;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -748,15 +776,15 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     /// The media each crashed segment of a clip lost: from where its file really ends (its last complete
     /// fragment) to where the next segment starts. The clip holds the last picture and is silent there.
     /// </summary>
-    private async Task<List<SidecarGap>> CrashGapsAsync(Segment[] spanned, TimeSpan clipStart)
+    private async Task<List<SidecarGap>> CrashGapsAsync(Segment[] spanned, TimeSpan clipStart, CancellationToken cancellationToken)
     {
         List<SidecarGap> gaps = [];
         foreach (var segment in spanned[..^1])
         {
             var nominalEnd = segment.End!.Value;
-            var playable = await ClipCutter.PlayableDurationAsync(_ffmpegPath, segment.File, CancellationToken.None).ConfigureAwait(false);
+            var playable = await ClipCutter.PlayableDurationAsync(_ffmpegPath, segment.File, cancellationToken).ConfigureAwait(false);
 
-            // When ffprobe cannot tell, say what is certain: at most the last fragment plus the encoder's queue was lost.
+            // When ffprobe cannot tell, report the usual loss: the fragment being written.
             var lostFrom = playable is { } p ? segment.Start + p : nominalEnd - EncoderSettings.MaxFragment;
             lostFrom = lostFrom < clipStart ? clipStart : lostFrom;
             if (lostFrom < nominalEnd)
@@ -822,11 +850,19 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
 
         _encoderClosed = true;
         _clipQueue.Writer.TryComplete();
-        await _clipWorker.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var sidecar = await WriteSidecarAsync(duration, cancellationToken).ConfigureAwait(false);
-        Log.RecordingCompleted(_logger, _request.SessionId, duration, _clips.Count, DroppedVideoFrames);
+        using (cancellationToken.Register(_clipsCts.Cancel))
+        {
+            // Ends promptly when cancelled: the running cut is stopped and the pending ones dropped.
+            await _clipWorker.ConfigureAwait(false);
+        }
+
+        // Written even when cancelled (it is small): the session file and the clips cut so far stay described.
+        var sidecar = await WriteSidecarAsync(duration, CancellationToken.None).ConfigureAwait(false);
         _signal.Dispose();
         _sourcesCts.Dispose();
+        _clipsCts.Dispose();
+        cancellationToken.ThrowIfCancellationRequested();
+        Log.RecordingCompleted(_logger, _request.SessionId, duration, _clips.Count, DroppedVideoFrames);
         return new SessionRecordingResult(SessionFilePath, sidecar, duration, Clips, DroppedVideoFrames);
     }
 
