@@ -3,11 +3,11 @@ using AvatarKit.Harness.Load;
 
 // Performance harness: one command per claim.
 //   dotnet run -c Release --project benchmarks/AvatarKit.Harness -- latency [--turns N] [--ttft-ms 300] [--tokens-per-second 40] [--answer-tokens 80] [--avatar-start-ms 0] [--json]
-//   dotnet run -c Release --project benchmarks/AvatarKit.Harness -- load --conversations N [--duration 60s] [--recording] [--json]
+//   dotnet run -c Release --project benchmarks/AvatarKit.Harness -- load --conversations N [--duration 60s] [--recording [--no-clips]] [--json]
 const string Usage = """
     usage:
       latency [--turns 20] [--overhead-turns 200] [--ttft-ms 300] [--tokens-per-second 40] [--answer-tokens 80] [--avatar-start-ms 0] [--json]
-      load --conversations 50 [--duration 60s] [--ttft-ms 300] [--tokens-per-second 40] [--answer-tokens 80] [--avatar-start-ms 0] [--speech-wps 20] [--recording] [--json]
+      load --conversations 50 [--duration 60s] [--ttft-ms 300] [--tokens-per-second 40] [--answer-tokens 80] [--avatar-start-ms 0] [--speech-wps 20] [--recording [--no-clips]] [--json]
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -46,6 +46,7 @@ try
                     AvatarStart = TimeSpan.FromMilliseconds(options.Double("avatar-start-ms", 0)),
                     SpeechWordsPerSecond = options.Double("speech-wps", 20),
                     Recording = options.Flag("recording"),
+                    Clips = !options.Flag("no-clips"),
                     Json = options.Flag("json"),
                 },
                 Console.Out);

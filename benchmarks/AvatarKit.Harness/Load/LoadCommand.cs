@@ -28,6 +28,9 @@ internal sealed record LoadSettings
 
     public bool Recording { get; init; }
 
+    /// <summary>Gets whether recordings cut one clip per answer (with <see cref="Recording"/>).</summary>
+    public bool Clips { get; init; } = true;
+
     public bool Json { get; init; }
 }
 
@@ -55,7 +58,7 @@ internal static class LoadCommand
         var answer = AnswerText.Create(settings.AnswerTokens);
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"load: {settings.Conversations} conversations for {settings.Duration.TotalSeconds} s, TTFT {settings.TimeToFirstToken.TotalMilliseconds} ms, {settings.TokensPerSecond} tokens/s, {settings.AnswerTokens}-token answers, avatar speaking {settings.SpeechWordsPerSecond} words/s, recording {(settings.Recording ? "on" : "off")}"));
+            $"load: {settings.Conversations} conversations for {settings.Duration.TotalSeconds} s, TTFT {settings.TimeToFirstToken.TotalMilliseconds} ms, {settings.TokensPerSecond} tokens/s, {settings.AnswerTokens}-token answers, avatar speaking {settings.SpeechWordsPerSecond} words/s, recording {(settings.Recording ? (settings.Clips ? "on" : "on without clips") : "off")}"));
         output.WriteLine(Machine.Describe());
 
         var overhead = new Samples("pipeline overhead under load");
@@ -68,7 +71,7 @@ internal static class LoadCommand
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(settings.Duration);
         var sampler = memory.RunAsync(TimeSpan.FromSeconds(1), stop.Token);
-        using var recording = settings.Recording ? new RecordingLoad() : null;
+        using var recording = settings.Recording ? new RecordingLoad(settings.Clips) : null;
         var childSampler = recording?.SampleChildrenAsync(stop.Token) ?? Task.CompletedTask;
         var conversations = Enumerable.Range(0, settings.Conversations).Select(async index =>
         {
@@ -83,7 +86,8 @@ internal static class LoadCommand
                 await RunTurnsAsync(conversation, index).ConfigureAwait(false);
                 if (recording is not null)
                 {
-                    recording.Add(await conversation.Pipeline.StopAsync("load run over").ConfigureAwait(false), conversation.Errors);
+                    var live = conversation.Pipeline.Recording;
+                    recording.Add(live, await conversation.Pipeline.StopAsync("load run over").ConfigureAwait(false), conversation.Errors);
                 }
             }
             finally

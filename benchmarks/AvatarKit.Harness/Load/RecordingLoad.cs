@@ -16,14 +16,17 @@ internal sealed class RecordingLoad : IDisposable
     private long _framesRecorded;
     private int _recordings;
     private int _errors;
+    private int _unfinished;
     private int _clips;
     private long _bytes;
     private long _peakChildRssKb;
 
-    public RecordingLoad()
+    /// <summary>Initializes a new <see cref="RecordingLoad"/>.</summary>
+    /// <param name="clips">Whether one clip per answer is cut (a re-encode of the answer, beside the live encoder).</param>
+    public RecordingLoad(bool clips)
     {
         Directory = Path.Combine(Path.GetTempPath(), "avatarkit-load-" + Guid.NewGuid().ToString("N")[..8]);
-        Recorder = new FfmpegSessionRecorder(new RecordingOptions { OutputDirectory = Directory });
+        Recorder = new FfmpegSessionRecorder(new RecordingOptions { OutputDirectory = Directory, CutClips = clips });
         ChildCpuAtStart = ChildrenCpu();
     }
 
@@ -55,14 +58,17 @@ internal sealed class RecordingLoad : IDisposable
     }
 
     /// <summary>Adds one finished conversation's recording.</summary>
-    /// <param name="result">What the pipeline returned when it stopped (null when recording did not run).</param>
+    /// <param name="recording">The conversation's recording (null when it did not start).</param>
+    /// <param name="result">What the pipeline returned when it stopped (null when finalizing failed or timed out).</param>
     /// <param name="errors">The conversation's errors.</param>
-    public void Add(SessionRecordingResult? result, IReadOnlyList<ConversationErrorEvent> errors)
+    public void Add(ISessionRecording? recording, SessionRecordingResult? result, IReadOnlyList<ConversationErrorEvent> errors)
     {
         Interlocked.Add(ref _errors, errors.Count(e => e.Stage == ConversationStage.Recording));
         if (result is null)
         {
-            Interlocked.Increment(ref _errors);
+            // Not finalized in time: the drops up to then still count.
+            Interlocked.Add(ref _dropped, recording?.DroppedVideoFrames ?? 0);
+            Interlocked.Increment(ref _unfinished);
             return;
         }
 
@@ -100,7 +106,7 @@ internal sealed class RecordingLoad : IDisposable
         var ffmpegCores = (ChildrenCpu() - ChildCpuAtStart) / elapsed;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"recording: {_recordings} sessions, {_clips} clips, {_bytes / 1048576.0:0} MB; video frames dropped {DroppedVideoFrames} of {_framesRecorded} ({100.0 * DroppedVideoFrames / Math.Max(1, _framesRecorded):0.0}%); recording errors {Errors}; ffmpeg CPU {ffmpegCores:0.00} cores, ffmpeg peak RSS {_peakChildRssKb / 1024.0:0} MB in total");
+            $"recording: {_recordings} sessions finalized ({_unfinished} not in time), {_clips} clips, {_bytes / 1048576.0:0} MB; video frames dropped {DroppedVideoFrames} of {_framesRecorded} ({100.0 * DroppedVideoFrames / Math.Max(1, _framesRecorded):0.0}%); recording errors {Errors}; ffmpeg CPU {ffmpegCores:0.00} cores, ffmpeg peak RSS {_peakChildRssKb / 1024.0:0} MB in total");
     }
 
     public void Dispose()
@@ -108,6 +114,10 @@ internal sealed class RecordingLoad : IDisposable
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Nothing was recorded.
         }
         catch (IOException ex)
         {

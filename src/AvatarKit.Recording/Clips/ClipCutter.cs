@@ -123,7 +123,8 @@ internal static class ClipCutter
 
     private static FFMpegOutputOptions Encode(FFMpegOutputOptions o, RecordingOptions options)
     {
-        o.WithVideoCodec(options.VideoEncoder);
+        // One thread: a clip is background work and must not crowd out the live encoders.
+        o.WithVideoCodec(options.VideoEncoder).WithCustomArgument("-threads 1");
         if (options.IsX264)
         {
             o.WithCustomArgument($"-preset {options.Preset} -crf {options.Crf.ToString(CultureInfo.InvariantCulture)}");

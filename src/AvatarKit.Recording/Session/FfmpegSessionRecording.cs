@@ -24,6 +24,10 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     private static readonly TimeSpan FragmentMargin = TimeSpan.FromSeconds(1.2);
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(15);
 
+    // Clips are cut beside the live encoders: at most one cut per two cores in this process, so that cutting
+    // (a re-encode) never takes the CPU the live encoders need; under load, clips wait instead of frames dropping.
+    private static readonly SemaphoreSlim ClipSlots = new(Math.Max(1, Environment.ProcessorCount / 2));
+
     private readonly RecordingOptions _options;
     private readonly string _ffmpegPath;
     private readonly ILogger _logger;
@@ -727,6 +731,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
 
             var path = UniqueClipPath(clip.WallStart);
             List<SidecarGap>? gaps = null;
+            await ClipSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 if (spanned.Length == 1)
@@ -761,6 +766,10 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
                 Log.ClipFailed(_logger, ex, path);
                 RaiseFailed(new RecordingException($"Cutting clip '{Path.GetFileName(path)}' failed: {ex.Message}", ex), recordingStopped: false);
                 continue;
+            }
+            finally
+            {
+                ClipSlots.Release();
             }
 
             lock (_gate)
