@@ -179,7 +179,7 @@ public sealed class FailureTests : IDisposable
     }
 
     [Fact]
-    public async Task A_cancelled_completion_stops_cutting_clips_at_once_and_leaves_a_playable_file_and_a_sidecar()
+    public async Task A_cancelled_completion_stops_cutting_clips_at_once_and_the_sidecar_lists_the_uncut_answers()
     {
         MediaProbe.SkipWithoutFfmpeg();
         var ct = TestContext.Current.CancellationToken;
@@ -212,7 +212,12 @@ public sealed class FailureTests : IDisposable
         Assert.InRange(recording.Clips.Count, 0, 1);
         await Task.Delay(TimeSpan.FromSeconds(2), ct);
         Assert.Equal(recording.Clips.Select(c => c.FilePath).Order(), Directory.GetFiles(_output.Directory, "voice_task_*").Order());
-        Assert.True(File.Exists(Path.Combine(_output.Directory, "session_cancel.json")));
+        // The sidecar lists the answers left uncut, so that they can be cut from the session file later.
+        using var sidecar = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_output.Directory, "session_cancel.json"), ct));
+        var uncut = sidecar.RootElement.GetProperty("uncutClips").EnumerateArray().ToList();
+        Assert.Equal(3 - recording.Clips.Count, uncut.Count);
+        Assert.InRange(uncut[^1].GetProperty("startSeconds").GetDouble(), 2.8 - 0.3 - 0.05, 2.8 - 0.3 + 0.05);
+        Assert.InRange(uncut[^1].GetProperty("endSeconds").GetDouble(), 3.6 + 0.5 - 0.05, 3.6 + 0.5 + 0.05);
         var probe = await MediaProbe.ProbeAsync(recording.SessionFilePath);
         Assert.Equal("h264", probe.Video.Codec);
         await recording.DisposeAsync();

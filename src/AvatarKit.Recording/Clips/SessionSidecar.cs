@@ -12,6 +12,7 @@ namespace AvatarKit.Recording.Clips;
 /// <param name="Clips">The per-answer clips.</param>
 /// <param name="Transcript">Every transcript line.</param>
 /// <param name="Error">Why recording stopped early, if it did.</param>
+/// <param name="UncutClips">Answers whose clips were not cut because completion was cancelled; they can be cut from the session file later. Omitted when none.</param>
 internal sealed record SessionSidecar(
     string SessionId,
     DateTimeOffset StartedAt,
@@ -20,7 +21,8 @@ internal sealed record SessionSidecar(
     IReadOnlyList<SidecarSegment> Segments,
     IReadOnlyList<SidecarClip> Clips,
     IReadOnlyList<SidecarLine> Transcript,
-    string? Error)
+    string? Error,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SidecarUncutClip>? UncutClips = null)
 {
     /// <summary>Writes the sidecar atomically (temporary file, then rename), so a crash never leaves half a JSON file.</summary>
     /// <param name="path">The sidecar path.</param>
@@ -59,6 +61,12 @@ internal sealed record SidecarClip(
     string? Text,
     IReadOnlyList<SidecarLine> Transcript,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SidecarGap>? Gaps = null);
+
+/// <summary>An answer whose clip was not cut.</summary>
+/// <param name="StartSeconds">Start in session media time (pre-roll included).</param>
+/// <param name="EndSeconds">End in session media time (post-roll included).</param>
+/// <param name="Text">What the avatar said, when known.</param>
+internal sealed record SidecarUncutClip(double StartSeconds, double EndSeconds, string? Text);
 
 /// <summary>A stretch of session media time that was lost; the clip covers it with the last picture and silence.</summary>
 /// <param name="StartSeconds">Start in session media time.</param>

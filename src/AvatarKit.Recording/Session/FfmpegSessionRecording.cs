@@ -54,6 +54,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     private readonly List<RecordedClip> _clips = [];
     private readonly List<SidecarClip> _sidecarClips = [];
     private readonly List<SidecarLine> _transcript = [];
+    private readonly List<SidecarUncutClip> _uncutClips = [];
     private readonly List<Task> _sources = [];
     private readonly TaskCompletionSource _sourcesStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _sourcesPending;
@@ -62,6 +63,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     private Task _clipWorker = Task.CompletedTask;
     private Task<SessionRecordingResult>? _completion;
     private (TimeSpan Start, string? Text, DateTimeOffset WallStart)? _openClip;
+    private PendingClip? _cutting;
     private Exception? _stopError;
     private long _dropped;
     private int _restarts;
@@ -685,99 +687,118 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
         {
             // Completion was cancelled (FFMpegCore reports a stopped ffmpeg as cancelled or failed): the running cut was stopped (its ffmpeg killed) and the rest are dropped,
             // so no clip process outlives the recording.
-            var pending = 1;
-            while (_clipQueue.Reader.TryRead(out _))
+            lock (_gate)
             {
-                pending++;
+                if (_cutting is { } current)
+                {
+                    _uncutClips.Add(Uncut(current));
+                }
+
+                while (_clipQueue.Reader.TryRead(out var pending))
+                {
+                    _uncutClips.Add(Uncut(pending));
+                }
             }
 
-            Log.ClipsAbandoned(_logger, _request.SessionId, pending);
+            Log.ClipsAbandoned(_logger, _request.SessionId, _uncutClips.Count);
         }
     }
+
+    private SidecarUncutClip Uncut(PendingClip clip) =>
+        new((clip.Start - _options.ClipPreRoll < TimeSpan.Zero ? TimeSpan.Zero : clip.Start - _options.ClipPreRoll).TotalSeconds, (clip.End + _options.ClipPostRoll).TotalSeconds, clip.Text);
 
     private async Task CutClipsAsync(CancellationToken cancellationToken)
     {
         await foreach (var clip in _clipQueue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var start = clip.Start - _options.ClipPreRoll;
-            start = start < TimeSpan.Zero ? TimeSpan.Zero : start;
-            var end = clip.End + _options.ClipPostRoll;
+            // Still set if cutting it is cancelled: then it is listed as not cut.
+            _cutting = clip;
+            await CutClipAsync(clip, cancellationToken).ConfigureAwait(false);
+            _cutting = null;
+        }
+    }
 
-            // The fragment holding the clip's end must be complete on disk before cutting.
-            while (!_encoderClosed && _timeline.Written < end + FragmentMargin)
+    private async Task CutClipAsync(PendingClip clip, CancellationToken cancellationToken)
+    {
+        var start = clip.Start - _options.ClipPreRoll;
+        start = start < TimeSpan.Zero ? TimeSpan.Zero : start;
+        var end = clip.End + _options.ClipPostRoll;
+
+        // The fragment holding the clip's end must be complete on disk before cutting.
+        while (!_encoderClosed && _timeline.Written < end + FragmentMargin)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Usually one segment; several when the encoder was restarted during the answer.
+        var written = _timeline.Written;
+        Segment[] spanned;
+        lock (_gate)
+        {
+            spanned = [.. _segments.Where(s => s.Start < end && (s.End ?? written) > start)];
+        }
+
+        if (spanned.Length == 0)
+        {
+            return;
+        }
+
+        var lastEnd = spanned[^1].End ?? written;
+        end = end > lastEnd ? lastEnd : end;
+        if (end - start < TimeSpan.FromMilliseconds(100))
+        {
+            return;
+        }
+
+        var path = UniqueClipPath(clip.WallStart);
+        List<SidecarGap>? gaps = null;
+        await ClipSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (spanned.Length == 1)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
+                await ClipCutter.CutAsync(_ffmpegPath, spanned[0].File, path, start - spanned[0].Start, end - start, _options, cancellationToken).ConfigureAwait(false);
             }
-
-            // Usually one segment; several when the encoder was restarted during the answer.
-            var written = _timeline.Written;
-            Segment[] spanned;
-            lock (_gate)
+            else
             {
-                spanned = [.. _segments.Where(s => s.Start < end && (s.End ?? written) > start)];
-            }
-
-            if (spanned.Length == 0)
-            {
-                continue;
-            }
-
-            var lastEnd = spanned[^1].End ?? written;
-            end = end > lastEnd ? lastEnd : end;
-            if (end - start < TimeSpan.FromMilliseconds(100))
-            {
-                continue;
-            }
-
-            var path = UniqueClipPath(clip.WallStart);
-            List<SidecarGap>? gaps = null;
-            await ClipSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                if (spanned.Length == 1)
+                // On the frame grid (segments start on it), so that every part is whole frames long.
+                var frame = TimeSpan.FromTicks(TimeSpan.TicksPerSecond / _options.FrameRate);
+                start = TimeSpan.FromTicks(start.Ticks / frame.Ticks * frame.Ticks);
+                end = TimeSpan.FromTicks((end.Ticks + frame.Ticks - 1) / frame.Ticks * frame.Ticks);
+                end = end > lastEnd ? lastEnd : end;
+                gaps = await CrashGapsAsync(spanned, start, cancellationToken).ConfigureAwait(false);
+                var parts = spanned.Select(s =>
                 {
-                    await ClipCutter.CutAsync(_ffmpegPath, spanned[0].File, path, start - spanned[0].Start, end - start, _options, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    // On the frame grid (segments start on it), so that every part is whole frames long.
-                    var frame = TimeSpan.FromTicks(TimeSpan.TicksPerSecond / _options.FrameRate);
-                    start = TimeSpan.FromTicks(start.Ticks / frame.Ticks * frame.Ticks);
-                    end = TimeSpan.FromTicks((end.Ticks + frame.Ticks - 1) / frame.Ticks * frame.Ticks);
-                    end = end > lastEnd ? lastEnd : end;
-                    gaps = await CrashGapsAsync(spanned, start, cancellationToken).ConfigureAwait(false);
-                    var parts = spanned.Select(s =>
-                    {
-                        var from = s.Start > start ? s.Start : start;
-                        var to = s.End is { } e && e < end ? e : end;
-                        return new ClipPart(s.File, from - s.Start, to - from);
-                    }).ToList();
-                    await ClipCutter.CutAcrossAsync(_ffmpegPath, parts, path, _options, cancellationToken).ConfigureAwait(false);
-                }
+                    var from = s.Start > start ? s.Start : start;
+                    var to = s.End is { } e && e < end ? e : end;
+                    return new ClipPart(s.File, from - s.Start, to - from);
+                }).ToList();
+                await ClipCutter.CutAcrossAsync(_ffmpegPath, parts, path, _options, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException && cancellationToken.IsCancellationRequested)
-            {
-                // A stopped ffmpeg may have left the clip half written; a clip is whole or absent.
-                File.Delete(path);
-                throw;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                Log.ClipFailed(_logger, ex, path);
-                RaiseFailed(new RecordingException($"Cutting clip '{Path.GetFileName(path)}' failed: {ex.Message}", ex), recordingStopped: false);
-                continue;
-            }
-            finally
-            {
-                ClipSlots.Release();
-            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && cancellationToken.IsCancellationRequested)
+        {
+            // A stopped ffmpeg may have left the clip half written; a clip is whole or absent.
+            File.Delete(path);
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.ClipFailed(_logger, ex, path);
+            RaiseFailed(new RecordingException($"Cutting clip '{Path.GetFileName(path)}' failed: {ex.Message}", ex), recordingStopped: false);
+            return;
+        }
+        finally
+        {
+            ClipSlots.Release();
+        }
 
-            lock (_gate)
-            {
-                _clips.Add(new RecordedClip(path, start, end, clip.Text));
-                var lines = _transcript.Where(l => l.AtSeconds >= start.TotalSeconds && l.AtSeconds <= end.TotalSeconds).ToList();
-                _sidecarClips.Add(new SidecarClip(Path.GetFileName(path), start.TotalSeconds, end.TotalSeconds, clip.Text, lines, gaps));
-            }
+        lock (_gate)
+        {
+            _clips.Add(new RecordedClip(path, start, end, clip.Text));
+            var lines = _transcript.Where(l => l.AtSeconds >= start.TotalSeconds && l.AtSeconds <= end.TotalSeconds).ToList();
+            _sidecarClips.Add(new SidecarClip(Path.GetFileName(path), start.TotalSeconds, end.TotalSeconds, clip.Text, lines, gaps));
+            _cutting = null;
         }
     }
 
@@ -888,7 +909,8 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
                 [.. _segments.Select(s => new SidecarSegment(Path.GetFileName(s.File), s.Start.TotalSeconds, (s.End ?? duration).TotalSeconds))],
                 [.. _sidecarClips],
                 [.. _transcript],
-                _stopError?.Message);
+                _stopError?.Message,
+                _uncutClips.Count > 0 ? [.. _uncutClips] : null);
         }
 
         try
