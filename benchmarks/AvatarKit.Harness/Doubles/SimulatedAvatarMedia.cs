@@ -23,6 +23,7 @@ internal sealed class SimulatedAvatarMedia : IAsyncDisposable
     private readonly Func<bool> _speaking;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loops;
+    private long _framesPublished;
 
     private SimulatedAvatarMedia(IRealtimeRoom room, ILocalVideoTrack video, ILocalAudioTrack audio, Func<bool> speaking)
     {
@@ -47,6 +48,9 @@ internal sealed class SimulatedAvatarMedia : IAsyncDisposable
         var audio = await room.PublishAudioAsync("avatar-audio", AudioFormat.Pcm16Mono48kHz).ConfigureAwait(false);
         return new SimulatedAvatarMedia(room, video, audio, speaking);
     }
+
+    /// <summary>Gets how many video frames were published.</summary>
+    public long FramesPublished => Interlocked.Read(ref _framesPublished);
 
     public async ValueTask DisposeAsync()
     {
@@ -97,6 +101,7 @@ internal sealed class SimulatedAvatarMedia : IAsyncDisposable
 
                 using var frame = pictures[n % pictures.Length].Clone(t);
                 await _video.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _framesPublished);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -13,7 +13,7 @@ internal sealed class RecordingLoad : IDisposable
 {
     private readonly InProcessRoomServer _server = new();
     private long _dropped;
-    private long _framesRecorded;
+    private long _framesPublished;
     private int _recordings;
     private int _errors;
     private int _unfinished;
@@ -53,6 +53,7 @@ internal sealed class RecordingLoad : IDisposable
         return (session, async () =>
         {
             await media.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Add(ref _framesPublished, media.FramesPublished);
             await client.DisposeAsync().ConfigureAwait(false);
         });
     }
@@ -66,15 +67,20 @@ internal sealed class RecordingLoad : IDisposable
         Interlocked.Add(ref _errors, errors.Count(e => e.Stage == ConversationStage.Recording));
         if (result is null)
         {
-            // Not finalized in time: the drops up to then still count.
-            Interlocked.Add(ref _dropped, recording?.DroppedVideoFrames ?? 0);
+            // Not finalized in time (the clip backlog): what it recorded up to then still counts.
             Interlocked.Increment(ref _unfinished);
+            if (recording is not null)
+            {
+                Interlocked.Add(ref _dropped, recording.DroppedVideoFrames);
+                Interlocked.Add(ref _clips, recording.Clips.Count);
+                Interlocked.Add(ref _bytes, new FileInfo(recording.SessionFilePath).Length);
+            }
+
             return;
         }
 
         Interlocked.Increment(ref _recordings);
         Interlocked.Add(ref _dropped, result.DroppedVideoFrames);
-        Interlocked.Add(ref _framesRecorded, (long)(result.Duration.TotalSeconds * 25));
         Interlocked.Add(ref _clips, result.Clips.Count);
         Interlocked.Add(ref _bytes, new FileInfo(result.SessionFilePath).Length);
     }
@@ -106,7 +112,7 @@ internal sealed class RecordingLoad : IDisposable
         var ffmpegCores = (ChildrenCpu() - ChildCpuAtStart) / elapsed;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"recording: {_recordings} sessions finalized ({_unfinished} not in time), {_clips} clips, {_bytes / 1048576.0:0} MB; video frames dropped {DroppedVideoFrames} of {_framesRecorded} ({100.0 * DroppedVideoFrames / Math.Max(1, _framesRecorded):0.0}%); recording errors {Errors}; ffmpeg CPU {ffmpegCores:0.00} cores, ffmpeg peak RSS {_peakChildRssKb / 1024.0:0} MB in total");
+            $"recording: {_recordings} sessions finalized ({_unfinished} not in time), {_clips} clips, {_bytes / 1048576.0:0} MB; video frames dropped {DroppedVideoFrames} of {_framesPublished} published ({100.0 * DroppedVideoFrames / Math.Max(1, _framesPublished):0.0}%); recording errors {Errors}; ffmpeg CPU {ffmpegCores:0.00} cores, ffmpeg peak RSS {_peakChildRssKb / 1024.0:0} MB in total");
     }
 
     public void Dispose()
