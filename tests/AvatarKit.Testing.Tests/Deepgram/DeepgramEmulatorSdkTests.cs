@@ -79,7 +79,7 @@ public sealed class DeepgramEmulatorSdkTests : IAsyncLifetime
         speak.sendText({ type: "Speak", text: "Second sentence." });
         speak.sendFlush({ type: "Flush" });
         await flushedP;
-        speak.sendText({ type: "Speak", text: "Never spoken." });
+        speak.sendText({ type: "Speak", text: "Never spoken, as it is cleared before its sentence ends" });
         speak.sendClear({ type: "Clear" });
         speak.sendClose({ type: "Close" });
         print("speak-socket", { closeCode: await speakClosedP, audio, events });
