@@ -24,6 +24,9 @@ internal abstract class LiveKitLocalTrack : IAsyncDisposable
     /// <summary>Gets the published track.</summary>
     public RoomTrack Track { get; }
 
+    /// <summary>Gets the native track's handle id.</summary>
+    internal ulong TrackId => _track.Id;
+
     /// <summary>Gets the native source's handle id.</summary>
     protected ulong SourceId => _source.Id;
 

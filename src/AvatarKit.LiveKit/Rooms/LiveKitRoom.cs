@@ -70,6 +70,9 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
     /// <inheritdoc />
     public event EventHandler<RoomConnectionStateEventArgs>? ConnectionStateChanged;
 
+    /// <summary>Raised when the server reports a participant's connection quality (this client's own included), every few seconds.</summary>
+    public event EventHandler<LiveKitConnectionQualityEventArgs>? ConnectionQualityChanged;
+
     /// <inheritdoc />
     public string Name { get; }
 
@@ -212,6 +215,32 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         return track;
     }
 
+    /// <summary>Reads the WebRTC statistics of a subscribed remote track or of a track this room published.</summary>
+    /// <param name="track">The track.</param>
+    /// <param name="cancellationToken">Cancels waiting for the report.</param>
+    /// <returns>One entry per RTP stream of the track (usually one), with cumulative counters.</returns>
+    /// <exception cref="InvalidOperationException">The track is neither subscribed nor published by this room.</exception>
+    public async Task<IReadOnlyList<LiveKitRtpStats>> GetTrackStatsAsync(RoomTrack track, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(track);
+        ThrowIfNotConnected();
+        ulong handle;
+        lock (_gate)
+        {
+            handle = _localTracks.OfType<LiveKitLocalTrack>().FirstOrDefault(t => t.Track.Sid == track.Sid)?.TrackId
+                ?? (_participants.TryGetValue(track.ParticipantIdentity, out var participant) && participant.Tracks.TryGetValue(track.Sid, out var state) ? state.Subscribed?.Id : null)
+                ?? throw new InvalidOperationException($"Track {track.Sid} of '{track.ParticipantIdentity}' is neither subscribed nor published in room '{Name}'.");
+        }
+
+        var callback = (await _client.RequestAsync(id => new FfiRequest { GetStats = new GetStatsRequest { TrackHandle = handle, RequestAsyncId = id } }, cancellationToken).ConfigureAwait(false)).GetStats;
+        if (callback.HasError)
+        {
+            throw new LiveKitException($"LiveKit could not read the statistics of track {track.Sid}: {callback.Error}");
+        }
+
+        return LiveKitRtpStats.FromReport(callback.Stats);
+    }
+
     /// <inheritdoc />
     public async Task DisconnectAsync(CancellationToken cancellationToken = default)
     {
@@ -319,6 +348,9 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
                 break;
             case RoomEvent.MessageOneofCase.DataPacketReceived:
                 OnDataPacket(roomEvent.DataPacketReceived);
+                break;
+            case RoomEvent.MessageOneofCase.ConnectionQualityChanged:
+                OnConnectionQuality(roomEvent.ConnectionQualityChanged);
                 break;
             case RoomEvent.MessageOneofCase.Reconnecting:
                 SetState(RoomConnectionState.Reconnecting, "reconnecting");
@@ -647,6 +679,18 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
 
         var sender = string.IsNullOrEmpty(packet.ParticipantIdentity) ? null : packet.ParticipantIdentity;
         DataReceived?.Invoke(this, new RoomDataEventArgs(new RoomDataPacket(payload, user.HasTopic ? user.Topic : null, sender)));
+    }
+
+    private void OnConnectionQuality(global::LiveKit.Proto.ConnectionQualityChanged changed)
+    {
+        var quality = changed.Quality switch
+        {
+            ConnectionQuality.QualityExcellent => LiveKitConnectionQuality.Excellent,
+            ConnectionQuality.QualityGood => LiveKitConnectionQuality.Good,
+            ConnectionQuality.QualityLost => LiveKitConnectionQuality.Lost,
+            _ => LiveKitConnectionQuality.Poor,
+        };
+        ConnectionQualityChanged?.Invoke(this, new LiveKitConnectionQualityEventArgs(changed.ParticipantIdentity, quality));
     }
 
     // Disconnection is reported by the Disconnected event, which carries the reason.

@@ -137,6 +137,19 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>Sets the connection quality the server reports for a participant (excellent until set), and reports it at once.</summary>
+    /// <param name="roomName">The room.</param>
+    /// <param name="identity">The participant.</param>
+    /// <param name="quality">One of LiveKit's qualities: <c>poor</c>, <c>good</c>, <c>excellent</c>, <c>lost</c>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the quality is set.</returns>
+    public async Task SetConnectionQualityAsync(string roomName, string identity, string quality, CancellationToken cancellationToken = default)
+    {
+        var path = $"rooms/{Uri.EscapeDataString(roomName)}/participants/{Uri.EscapeDataString(identity)}/quality?value={Uri.EscapeDataString(quality)}";
+        using var response = await _admin.PostAsync(new Uri(path, UriKind.Relative), null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
     /// <summary>Cuts a participant's signal WebSocket without a leave, as a network failure would; its peer connections stay up.</summary>
     /// <param name="roomName">The room.</param>
     /// <param name="identity">The participant.</param>

@@ -10,6 +10,8 @@
 //   POST /admin/rooms/<room>/participants/<identity>/remove          -> server-initiated disconnect
 //   POST /admin/rooms/<room>/participants/<identity>/drop-signal     -> cut the signal socket (no leave);
 //        ?resume=refuse makes the server refuse the resume, so the client does a full reconnect
+//   POST /admin/rooms/<room>/participants/<identity>/quality?value=poor|good|excellent|lost
+//        -> the connection quality reported for the participant (every 2 s; excellent by default)
 import http from 'node:http';
 import { createHmac, timingSafeEqual, randomBytes } from 'node:crypto';
 import { WebSocketServer } from 'ws';
@@ -19,7 +21,7 @@ import { RTCPeerConnection, MediaStreamTrack, MediaStream, RtpPacket } from 'wer
 const {
   SignalRequest, SignalResponse, JoinResponse, Room, ParticipantInfo, ParticipantInfo_State, SessionDescription,
   TrickleRequest, SignalTarget, DataPacket, TrackInfo, TrackType, ParticipantUpdate, LeaveRequest, LeaveRequest_Action,
-  DisconnectReason, ClientConfiguration, ReconnectResponse,
+  DisconnectReason, ClientConfiguration, ReconnectResponse, ConnectionQuality, ConnectionQualityUpdate, ConnectionQualityInfo,
 } = lk;
 
 const apiKey = process.env.FAKE_LIVEKIT_API_KEY ?? 'devkey';
@@ -177,7 +179,7 @@ function onConnection(ws, grant) {
     canPublish: grant.canPublish, canSubscribe: grant.canSubscribe, canPublishData: grant.canPublishData,
     sub: new RTCPeerConnection(peerConfig), pub: new RTCPeerConnection(peerConfig), published: new Map(), pendingTracks: new Map(),
     offering: false, renegotiate: false, offerId: 0, pendingData: [], dataReceived: 0, resumes: 0, syncStates: 0,
-    graceTimer: undefined, refuseResume: false,
+    graceTimer: undefined, refuseResume: false, quality: ConnectionQuality.EXCELLENT,
   };
   room.data ??= [];
   p.reliable = p.sub.createDataChannel('_reliable', { ordered: true });
@@ -300,6 +302,14 @@ function onResume(ws, grant, sid) {
   log('resumed', p.identity);
 }
 
+// Connection quality as LiveKit reports it: every participant's, to everyone, periodically. The
+// fake does not measure loss or jitter; a participant's quality is what a test set (excellent by default).
+function sendQuality(room) {
+  const updates = [...room.participants.values()].map(o => new ConnectionQualityInfo({ participantSid: o.sid, quality: o.quality, score: o.quality === ConnectionQuality.EXCELLENT ? 5 : 2 }));
+  for (const p of room.participants.values()) send(p, { case: 'connectionQuality', value: new ConnectionQualityUpdate({ updates }) });
+}
+setInterval(() => { for (const room of rooms.values()) sendQuality(room); }, 2000).unref();
+
 // --- HTTP: signaling upgrade, validate, admin ---------------------------------------------------
 function roomState(room) {
   return {
@@ -319,12 +329,19 @@ const server = http.createServer((req, res) => {
     const grant = verifyToken(req.headers.authorization);
     return grant.error ? reply(401, grant.error) : reply(200, 'success');
   }
-  const admin = /^\/admin\/rooms\/([^/]+)(?:\/participants\/([^/]+)\/(remove|drop-signal))?$/.exec(url.pathname);
+  const admin = /^\/admin\/rooms\/([^/]+)(?:\/participants\/([^/]+)\/(remove|drop-signal|quality))?$/.exec(url.pathname);
   if (admin) {
     const room = rooms.get(decodeURIComponent(admin[1]));
     if (!admin[2]) return reply(200, room ? roomState(room) : { name: decodeURIComponent(admin[1]), participants: [], data: [] });
     const p = room?.participants.get(decodeURIComponent(admin[2]));
     if (!p) return reply(404, 'no such participant');
+    if (admin[3] === 'quality') {
+      const quality = ConnectionQuality[(url.searchParams.get('value') ?? '').toUpperCase()];
+      if (typeof quality !== 'number') return reply(400, 'value must be poor, good, excellent or lost');
+      p.quality = quality;
+      sendQuality(room);
+      return reply(200, 'set');
+    }
     if (admin[3] === 'drop-signal') {
       p.refuseResume = url.searchParams.get('resume') === 'refuse';
       p.ws.terminate(); // no leave and no close frame: what a network cut looks like
