@@ -31,7 +31,7 @@ internal abstract class LiveKitLocalTrack : IAsyncDisposable
     protected ulong SourceId => _source.Id;
 
     /// <summary>Gets a value indicating whether the track was unpublished.</summary>
-    protected bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>Creates the track of a source and publishes it.</summary>
     /// <param name="localParticipant">The local participant.</param>

@@ -199,6 +199,27 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         return track;
     }
 
+    /// <summary>Publishes a local audio track and streams <paramref name="input"/> into it (a microphone, a WAV file, any <see cref="IAudioInput"/>).</summary>
+    /// <param name="name">The track's name.</param>
+    /// <param name="input">The audio to stream; captured in <paramref name="format"/> (converted here if the input delivers another format).</param>
+    /// <param name="format">The format to publish; 48 kHz mono (LiveKit's native rate, no resampling) when null.</param>
+    /// <param name="cancellationToken">Cancels publishing and, later, stops streaming (the track stays published until disposed).</param>
+    /// <returns>The streaming track: its <see cref="LiveKitAudioInputTrack.Completion"/> says when the input ended; dispose it to stop and unpublish.</returns>
+    public async Task<LiveKitAudioInputTrack> PublishAudioAsync(string name, IAudioInput input, AudioFormat? format = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(input);
+        ThrowIfNotConnected();
+        var track = await LiveKitLocalAudioTrack.PublishAsync(_localParticipant, LocalIdentity, name, format ?? AudioFormat.Pcm16Mono48kHz, cancellationToken).ConfigureAwait(false);
+        var streaming = new LiveKitAudioInputTrack(track, input, cancellationToken);
+        lock (_gate)
+        {
+            _localTracks.Add(streaming);
+        }
+
+        return streaming;
+    }
+
     /// <inheritdoc />
     public async Task<ILocalVideoTrack> PublishVideoAsync(string name, int width, int height, CancellationToken cancellationToken = default)
     {
@@ -227,7 +248,7 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         ulong handle;
         lock (_gate)
         {
-            handle = _localTracks.OfType<LiveKitLocalTrack>().FirstOrDefault(t => t.Track.Sid == track.Sid)?.TrackId
+            handle = _localTracks.Select(t => t is LiveKitAudioInputTrack input ? input.Inner : t).OfType<LiveKitLocalTrack>().FirstOrDefault(t => t.Track.Sid == track.Sid && !t.IsDisposed)?.TrackId
                 ?? (_participants.TryGetValue(track.ParticipantIdentity, out var participant) && participant.Tracks.TryGetValue(track.Sid, out var state) ? state.Subscribed?.Id : null)
                 ?? throw new InvalidOperationException($"Track {track.Sid} of '{track.ParticipantIdentity}' is neither subscribed nor published in room '{Name}'.");
         }
