@@ -148,6 +148,32 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>Sets the connection quality the server reports for a participant (excellent until set), and reports it at once.</summary>
+    /// <param name="roomName">The room.</param>
+    /// <param name="identity">The participant.</param>
+    /// <param name="quality">One of LiveKit's qualities: <c>poor</c>, <c>good</c>, <c>excellent</c>, <c>lost</c>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the quality is set.</returns>
+    public async Task SetConnectionQualityAsync(string roomName, string identity, string quality, CancellationToken cancellationToken = default)
+    {
+        var path = $"rooms/{Uri.EscapeDataString(roomName)}/participants/{Uri.EscapeDataString(identity)}/quality?value={Uri.EscapeDataString(quality)}";
+        using var response = await _admin.PostAsync(new Uri(path, UriKind.Relative), null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Cuts a participant's signal WebSocket without a leave, as a network failure would; its peer connections stay up.</summary>
+    /// <param name="roomName">The room.</param>
+    /// <param name="identity">The participant.</param>
+    /// <param name="refuseResume">Refuse the client's resume attempt, so that it reconnects from scratch with a new join.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the socket is cut.</returns>
+    public async Task DropSignalAsync(string roomName, string identity, bool refuseResume = false, CancellationToken cancellationToken = default)
+    {
+        var path = $"rooms/{Uri.EscapeDataString(roomName)}/participants/{Uri.EscapeDataString(identity)}/drop-signal{(refuseResume ? "?resume=refuse" : string.Empty)}";
+        using var response = await _admin.PostAsync(new Uri(path, UriKind.Relative), null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
     /// <summary>Reads what the server knows of a room: participants, their tracks and packet counts, data seen.</summary>
     /// <param name="roomName">The room.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -296,7 +322,17 @@ public sealed record FakeLiveKitRoomState(string Name, IReadOnlyList<FakeLiveKit
 /// <param name="Sid">The server's id.</param>
 /// <param name="DataReceived">How many data packets the server received from it.</param>
 /// <param name="Tracks">The tracks it publishes.</param>
-public sealed record FakeLiveKitParticipantState(string Identity, string Sid, int DataReceived, IReadOnlyList<FakeLiveKitTrackState> Tracks);
+public sealed record FakeLiveKitParticipantState(string Identity, string Sid, int DataReceived, IReadOnlyList<FakeLiveKitTrackState> Tracks)
+{
+    /// <summary>Gets how many times the participant resumed its session on a new signal socket.</summary>
+    public int Resumes { get; init; }
+
+    /// <summary>Gets how many SyncState messages the participant sent (one per resume).</summary>
+    public int SyncStates { get; init; }
+
+    /// <summary>Gets a value indicating whether its signal socket is open now.</summary>
+    public bool SignalConnected { get; init; }
+}
 
 /// <summary>A published track as the fake LiveKit server sees it.</summary>
 /// <param name="Sid">The track id.</param>

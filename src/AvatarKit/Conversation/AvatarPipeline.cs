@@ -717,7 +717,15 @@ public sealed class AvatarPipeline : IAsyncDisposable
     private long? ToTimestamp(TimeSpan? audioTime)
     {
         var start = Interlocked.Read(ref _captureStart);
-        return audioTime is { } t && start != 0 ? start + (long)(t.TotalSeconds * _time.TimestampFrequency) : null;
+        if (audioTime is not { } t || start == 0 || t < TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        // A provider's audio time cannot lie beyond the audio captured so far; clamping keeps a bogus
+        // value (days, TimeSpan.MaxValue) from overflowing the timestamp and the latency metrics.
+        var captured = _time.GetTimestamp() - start;
+        return start + (long)Math.Min(t.TotalSeconds * _time.TimestampFrequency, captured);
     }
 
     private void OnUserSpeechStarted(long timestamp)
