@@ -246,7 +246,15 @@ internal sealed class LiveKitLocalVideoTrack : LiveKitLocalTrack, ILocalVideoTra
                 localParticipant,
                 source,
                 new FfiRequest { CreateVideoTrack = new CreateVideoTrackRequest { Name = name, SourceHandle = source.Id } },
-                new TrackPublishOptions { Source = TrackSource.SourceCamera, Simulcast = false, VideoCodec = VideoCodec.Vp8 },
+                // Keep the published size: without it WebRTC starts a 720p track at a lower resolution
+                // until bandwidth estimates grow, and the receiver sees another size than was written.
+                new TrackPublishOptions
+                {
+                    Source = TrackSource.SourceCamera,
+                    Simulcast = false,
+                    VideoCodec = VideoCodec.Vp8,
+                    DegradationPreference = DegradationPreference.MaintainResolution,
+                },
                 identity,
                 RoomTrackKind.Video,
                 cancellationToken).ConfigureAwait(false);
