@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
+using AvatarKit.Testing;
 
 namespace AvatarKit.LiveKit.Tests;
 
@@ -68,7 +70,18 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
     {
         LiveKitServerFixture.RequireServer();
         var ct = Timeout();
+        await using var listener = await fixture.JoinAvatarRoomAsync("viewer-restart-listener", ct);
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-restart", ct);
+        await using var microphone = await room.PublishAudioAsync("mic", new ToneInput(), cancellationToken: ct);
+        var firstSid = microphone.Track.Sid;
+        var republished = new TaskCompletionSource<RoomTrack>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listener.TrackSubscribed += (_, e) =>
+        {
+            if (e.Track.ParticipantIdentity == "viewer-restart" && e.Track.Sid != firstSid)
+            {
+                republished.TrySetResult(e.Track);
+            }
+        };
         var states = new ConcurrentQueue<RoomConnectionState>();
         var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         room.ConnectionStateChanged += (_, e) =>
@@ -115,6 +128,46 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         }
 
         Assert.Equal("echo:after", await RoundTripAsync(room, "after", ct));
+
+        // The SDK republished the local track under a new sid; the same input goes on into it and is heard.
+        var heard = await republished.Task.WaitAsync(ct);
+        Assert.Equal(heard.Sid, microphone.Track.Sid);
+        Assert.False(microphone.Completion.IsCompleted);
+        var samples = new List<short>();
+        await foreach (var frame in listener.ReadAudioAsync(heard, AudioFormat.Pcm16Mono48kHz, ct))
+        {
+            using (frame)
+            {
+                if (samples.Count > 0 || frame.Samples.IndexOfAnyExceptInRange((short)-1000, (short)1000) >= 0)
+                {
+                    samples.AddRange(frame.Samples.ToArray());
+                }
+            }
+
+            if (samples.Count >= 48_000)
+            {
+                break;
+            }
+        }
+
+        Assert.InRange(LiveKitTestMedia.EstimateFrequency(samples.Skip(9_600).ToArray(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
+        Assert.True(Assert.Single(await room.GetTrackStatsAsync(microphone.Track, ct)).Packets > 0);
+    }
+
+    /// <summary>A 440 Hz tone in real time, until stopped.</summary>
+    private sealed class ToneInput : IAudioInput
+    {
+        public string Name => "tone";
+
+        public async IAsyncEnumerable<AudioFrame> CaptureAsync(AudioFormat format, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            var perFrame = format.SampleRate / 50;
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            for (var n = 0L; await timer.WaitForNextTickAsync(cancellationToken); n++)
+            {
+                yield return LiveKitTestMedia.CreateToneFrame(format, n * perFrame, perFrame);
+            }
+        }
     }
 
     private static async Task<string> RoundTripAsync(LiveKitRoom room, string text, CancellationToken ct)
