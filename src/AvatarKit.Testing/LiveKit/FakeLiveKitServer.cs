@@ -59,8 +59,19 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
     /// <param name="cancellationToken">Cancels starting.</param>
     /// <returns>The running server; dispose it to stop.</returns>
     /// <exception cref="InvalidOperationException">Node.js or npm is missing, or the server did not start.</exception>
-    public static async Task<FakeLiveKitServer> StartAsync(ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    public static Task<FakeLiveKitServer> StartAsync(ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default) =>
+        StartAsync(0, loggerFactory, cancellationToken);
+
+    /// <summary>Starts a server on a chosen loopback port.</summary>
+    /// <param name="port">The port; 0 lets the OS choose a free one.</param>
+    /// <param name="loggerFactory">Receives the server's and the connector's log lines; none when null.</param>
+    /// <param name="cancellationToken">Cancels starting.</param>
+    /// <returns>The running server; dispose it to stop.</returns>
+    /// <exception cref="InvalidOperationException">Node.js or npm is missing, or the server did not start (e.g. the port is in use).</exception>
+    public static async Task<FakeLiveKitServer> StartAsync(int port, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, System.Net.IPEndPoint.MaxPort);
         if (UnavailableReason is { } reason)
         {
             throw new InvalidOperationException(reason);
@@ -79,7 +90,7 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["FAKE_LIVEKIT_PORT"] = "0";
+        start.Environment["FAKE_LIVEKIT_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["FAKE_LIVEKIT_API_KEY"] = apiKey;
         start.Environment["FAKE_LIVEKIT_API_SECRET"] = apiSecret;
         start.Environment["FAKE_LIVEKIT_VERBOSE"] = logger.IsEnabled(LogLevel.Debug) ? "1" : "0";
@@ -97,13 +108,13 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             var line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
-            if (line is null || !line.StartsWith("listening ", StringComparison.Ordinal) || !int.TryParse(line.AsSpan(10), out var port))
+            if (line is null || !line.StartsWith("listening ", StringComparison.Ordinal) || !int.TryParse(line.AsSpan(10), out var listening))
             {
                 throw new InvalidOperationException($"The fake LiveKit server did not start (first output: '{line}').");
             }
 
             var connector = new LiveKitRoomConnector(loggerFactory: loggerFactory);
-            return new FakeLiveKitServer(process, port, apiKey, apiSecret, connector, logger);
+            return new FakeLiveKitServer(process, listening, apiKey, apiSecret, connector, logger);
         }
         catch
         {
