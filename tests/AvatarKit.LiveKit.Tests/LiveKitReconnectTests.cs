@@ -18,11 +18,11 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         LiveKitServerFixture.RequireServer();
         var ct = Timeout();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-resume", ct);
-        var states = new ConcurrentQueue<RoomConnectionState>();
+        var states = new ConcurrentQueue<(RoomConnectionState, string?)>();
         var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         room.ConnectionStateChanged += (_, e) =>
         {
-            states.Enqueue(e.State);
+            states.Enqueue((e.State, e.Reason));
             if (e.State == RoomConnectionState.Connected)
             {
                 reconnected.TrySetResult();
@@ -50,7 +50,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         await fixture.Server.DropSignalAsync(LiveKitServerFixture.AvatarRoom, "viewer-resume", cancellationToken: ct);
         await reconnected.Task.WaitAsync(ct);
 
-        Assert.Equal([RoomConnectionState.Reconnecting, RoomConnectionState.Connected], states.ToArray());
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
         var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
         var resumed = after.Participants.Single(p => p.Identity == "viewer-resume");
         Assert.Equal(sid, resumed.Sid); // the same session, not a new join
@@ -82,11 +82,11 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
                 republished.TrySetResult(e.Track);
             }
         };
-        var states = new ConcurrentQueue<RoomConnectionState>();
+        var states = new ConcurrentQueue<(RoomConnectionState, string?)>();
         var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         room.ConnectionStateChanged += (_, e) =>
         {
-            states.Enqueue(e.State);
+            states.Enqueue((e.State, e.Reason));
             if (e.State == RoomConnectionState.Connected)
             {
                 reconnected.TrySetResult();
@@ -108,7 +108,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         await fixture.Server.DropSignalAsync(LiveKitServerFixture.AvatarRoom, "viewer-restart", refuseResume: true, ct);
         await reconnected.Task.WaitAsync(ct);
 
-        Assert.Equal([RoomConnectionState.Reconnecting, RoomConnectionState.Connected], states.ToArray());
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
         var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
         var rejoined = after.Participants.Single(p => p.Identity == "viewer-restart");
         Assert.NotEqual(sid, rejoined.Sid); // a new session

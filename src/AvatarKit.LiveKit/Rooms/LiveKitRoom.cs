@@ -746,7 +746,10 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
     {
         if (state != ConnectionState.ConnDisconnected)
         {
-            SetState(state == ConnectionState.ConnConnected ? RoomConnectionState.Connected : RoomConnectionState.Reconnecting, reason: null);
+            // This precedes the SDK's Reconnecting/Reconnected events, so it carries their reason.
+            SetState(
+                state == ConnectionState.ConnConnected ? RoomConnectionState.Connected : RoomConnectionState.Reconnecting,
+                state == ConnectionState.ConnConnected ? "reconnected" : "reconnecting");
         }
     }
 
