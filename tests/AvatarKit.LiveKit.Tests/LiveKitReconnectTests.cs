@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using AvatarKit.Testing;
@@ -47,8 +48,10 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         var before = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
         var sid = before.Participants.Single(p => p.Identity == "viewer-resume").Sid;
 
+        var clock = Stopwatch.StartNew();
         await fixture.Server.DropSignalAsync(LiveKitServerFixture.AvatarRoom, "viewer-resume", cancellationToken: ct);
         await reconnected.Task.WaitAsync(ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"resumed {clock.ElapsedMilliseconds} ms after the signal connection was cut");
 
         Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
         var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
@@ -105,8 +108,10 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
             }
         };
 
+        var clock = Stopwatch.StartNew();
         await fixture.Server.DropSignalAsync(LiveKitServerFixture.AvatarRoom, "viewer-restart", refuseResume: true, ct);
         await reconnected.Task.WaitAsync(ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"reconnected from scratch {clock.ElapsedMilliseconds} ms after the signal connection was cut");
 
         Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
         var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
