@@ -58,6 +58,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         var resumed = after.Participants.Single(p => p.Identity == "viewer-resume");
         Assert.Equal(sid, resumed.Sid); // the same session, not a new join
         Assert.Equal(1, resumed.Resumes);
+        Assert.Equal(1, resumed.SyncStates); // the SDK re-announced its subscriptions and tracks
         Assert.True(resumed.SignalConnected);
         Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
 
