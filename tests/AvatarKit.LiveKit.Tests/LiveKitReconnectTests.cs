@@ -59,6 +59,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         Assert.Equal(sid, resumed.Sid); // the same session, not a new join
         Assert.Equal(1, resumed.Resumes);
         Assert.Equal(1, resumed.SyncStates); // the SDK re-announced its subscriptions and tracks
+        Assert.Equal(before.Participants.Single(p => p.Identity == "viewer-resume").PublisherOffers + 1, resumed.PublisherOffers); // ICE restart, answered
         Assert.True(resumed.SignalConnected);
         Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
 
