@@ -59,7 +59,11 @@ public sealed class DeepgramEmulatorSdkTests : IAsyncLifetime
         // Aura REST: raw PCM and a WAV container.
         const raw = Buffer.from(await (await client.speak.v1.audio.generate({ text: "Hello there.", model: "aura-2-thalia-en", encoding: "linear16", container: "none", sample_rate: 16000 })).arrayBuffer());
         const wav = Buffer.from(await (await client.speak.v1.audio.generate({ text: "Hello there.", model: "aura-2-thalia-en", encoding: "linear16", sample_rate: 24000 })).arrayBuffer());
-        print("speak-rest", { raw: raw.length, wav: wav.length, riff: wav.subarray(0, 4).toString() });
+        // The SDK's default request (no encoding) is MP3, which the emulator encodes with ffmpeg when installed.
+        let mp3 = Buffer.alloc(0);
+        try { mp3 = Buffer.from(await (await client.speak.v1.audio.generate({ text: "Hello there." })).arrayBuffer()); }
+        catch (e) { print("mp3-refused", errorOf(e)); }
+        print("speak-rest", { raw: raw.length, wav: wav.length, riff: wav.subarray(0, 4).toString(), mp3: mp3.length, mp3Head: mp3.subarray(0, 3).toString("hex") });
 
         // Aura WebSocket, with a temporary token (Bearer) from /v1/auth/grant.
         const grant = await client.auth.v1.tokens.grant();
@@ -181,10 +185,19 @@ public sealed class DeepgramEmulatorSdkTests : IAsyncLifetime
     {
         Assert.Equal(expectedPcm.Length, rest.GetProperty("raw").GetInt32());
         Assert.Equal("RIFF", rest.GetProperty("riff").GetString());
+        if (FfmpegInstalled)
+        {
+            // An ID3 tag or an MPEG audio frame sync.
+            Assert.True(rest.GetProperty("mp3").GetInt32() > 1000);
+            Assert.Matches("^(494433|fff)", rest.GetProperty("mp3Head").GetString());
+        }
         Assert.Equal(1000, socket.GetProperty("closeCode").GetInt32());
         Assert.True(socket.GetProperty("audio").GetInt32() > expectedPcm.Length, "both flushed sentences were spoken");
         Assert.Equal(["Metadata", "audio", "Flushed0", "audio", "Flushed1", "Cleared0"], socket.GetProperty("events").EnumerateArray().Select(e => e.GetString()).ToList());
     }
+
+    private static bool FfmpegInstalled =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, "ffmpeg")));
 
     private static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
 }
