@@ -25,7 +25,7 @@ internal static class NodeSdkScript
     /// <param name="sdkDir">The directory holding <c>node_modules</c>.</param>
     /// <param name="script">The ES-module source.</param>
     /// <param name="arguments">Arguments, read by the script from <c>process.argv.slice(2)</c>.</param>
-    /// <param name="timeout">How long the script may run before it is killed.</param>
+    /// <param name="timeout">How long the script may run before it is killed (exit code -1).</param>
     /// <param name="cancellationToken">Cancels the run (the process is killed).</param>
     public static async Task<NodeScriptResult> RunAsync(string sdkDir, string script, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -45,8 +45,19 @@ internal static class NodeSdkScript
             {
                 var output = node.StandardOutput.ReadToEndAsync(cancellationToken);
                 var error = node.StandardError.ReadToEndAsync(cancellationToken);
-                await node.WaitForExitAsync(cancellationToken).WaitAsync(timeout, cancellationToken);
-                return new NodeScriptResult(node.ExitCode, (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries), await error);
+                var exitCode = -1;
+                try
+                {
+                    await node.WaitForExitAsync(cancellationToken).WaitAsync(timeout, cancellationToken);
+                    exitCode = node.ExitCode;
+                }
+                catch (TimeoutException)
+                {
+                    // Killed below; what it printed so far says where it hung.
+                    node.Kill(entireProcessTree: true);
+                }
+
+                return new NodeScriptResult(exitCode, (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries), await error);
             }
             finally
             {

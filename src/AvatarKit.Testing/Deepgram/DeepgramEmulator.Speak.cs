@@ -17,17 +17,18 @@ public sealed partial class DeepgramEmulator
     private const int MaxSpeakCharacters = 2000;
     private static readonly int[] SpeakRates = [8000, 16000, 24000, 32000, 48000];
 
-    private static bool TryParseSpeakQuery(IQueryCollection query, bool rest, out string model, out int sampleRate, out bool wavContainer, out string? error)
+    private static bool TryParseSpeakQuery(IQueryCollection query, bool rest, out string model, out int sampleRate, out bool wavContainer, out bool mp3, out string? error)
     {
         model = query["model"].FirstOrDefault() ?? "aura-asteria-en";
         sampleRate = 24_000;
         wavContainer = false;
         error = null;
         var encoding = query["encoding"].FirstOrDefault() ?? (rest ? "mp3" : "linear16");
-        if (encoding != "linear16")
+        mp3 = rest && encoding == "mp3";
+        if (encoding != "linear16" && !mp3)
         {
-            // The emulator synthesizes PCM only; say so instead of sending mislabelled audio.
-            error = $"The Deepgram emulator synthesizes encoding=linear16 only, not '{encoding}'.";
+            // The emulator synthesizes PCM (and MP3 over REST); say so instead of sending mislabelled audio.
+            error = $"The Deepgram emulator synthesizes encoding=linear16{(rest ? " or mp3" : string.Empty)}, not '{encoding}'.";
             return false;
         }
 
@@ -35,6 +36,13 @@ public sealed partial class DeepgramEmulator
         {
             error = $"No such model: '{model}'.";
             return false;
+        }
+
+        if (mp3)
+        {
+            // Aura's MP3 has a fixed rate.
+            sampleRate = Mp3Encoder.SampleRate;
+            return true;
         }
 
         if (query["sample_rate"].FirstOrDefault() is { } rateText
@@ -70,7 +78,7 @@ public sealed partial class DeepgramEmulator
             return;
         }
 
-        if (!TryParseSpeakQuery(context.Request.Query, rest: true, out var model, out var rate, out var wav, out var error))
+        if (!TryParseSpeakQuery(context.Request.Query, rest: true, out var model, out var rate, out var wav, out var mp3, out var error))
         {
             await RefuseAsync(context, StatusCodes.Status400BadRequest, "Bad Request", error!, requestId).ConfigureAwait(false);
             return;
@@ -106,25 +114,38 @@ public sealed partial class DeepgramEmulator
             return;
         }
 
-        var pcm = await SynthesizeAsync(text, rate, context.RequestAborted).ConfigureAwait(false);
-        context.Response.ContentType = wav ? "audio/wav" : "application/octet-stream";
+        var audio = await SynthesizeAsync(text, rate, context.RequestAborted).ConfigureAwait(false);
+        if (mp3)
+        {
+            var encoded = await Mp3Encoder.EncodeAsync(audio, rate, context.RequestAborted).ConfigureAwait(false);
+            if (encoded is null)
+            {
+                await RefuseAsync(context, StatusCodes.Status400BadRequest, "Bad Request", "The Deepgram emulator encodes mp3 with ffmpeg, which is not installed; ask for encoding=linear16.", requestId).ConfigureAwait(false);
+                return;
+            }
+
+            audio = encoded;
+        }
+
+        context.Response.ContentType = mp3 ? "audio/mpeg" : wav ? "audio/wav" : "application/octet-stream";
         context.Response.Headers["dg-model-name"] = model;
         context.Response.Headers["dg-model-uuid"] = DeepgramWire.ModelUuid;
         context.Response.Headers["dg-char-count"] = text.Length.ToString(CultureInfo.InvariantCulture);
         if (wav)
         {
-            await context.Response.Body.WriteAsync(WavHeader(rate, pcm.Length), context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.WriteAsync(WavHeader(rate, audio.Length), context.RequestAborted).ConfigureAwait(false);
         }
 
-        var chunk = new AudioFormat(rate, 1).GetByteCount(Options.SpeakChunkDuration);
-        for (int offset = 0, index = 0; offset < pcm.Length; offset += chunk, index++)
+        // MP3 at 48 kbit/s carries a chunk's duration in far fewer bytes than PCM.
+        var chunk = mp3 ? (int)(6_000 * Options.SpeakChunkDuration.TotalSeconds) : new AudioFormat(rate, 1).GetByteCount(Options.SpeakChunkDuration);
+        for (int offset = 0, index = 0; offset < audio.Length; offset += chunk, index++)
         {
             if (Options.Faults.BeforeSpeakChunk is { } hook)
             {
                 await hook(index, context.RequestAborted).ConfigureAwait(false);
             }
 
-            await context.Response.Body.WriteAsync(pcm.AsMemory(offset, Math.Min(chunk, pcm.Length - offset)), context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.WriteAsync(audio.AsMemory(offset, Math.Min(chunk, audio.Length - offset)), context.RequestAborted).ConfigureAwait(false);
             await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
     }
@@ -163,7 +184,7 @@ public sealed partial class DeepgramEmulator
             return;
         }
 
-        if (!TryParseSpeakQuery(context.Request.Query, rest: false, out var model, out var rate, out _, out var error))
+        if (!TryParseSpeakQuery(context.Request.Query, rest: false, out var model, out var rate, out _, out _, out var error))
         {
             await RefuseAsync(context, StatusCodes.Status400BadRequest, "Bad Request", error!, requestId).ConfigureAwait(false);
             return;

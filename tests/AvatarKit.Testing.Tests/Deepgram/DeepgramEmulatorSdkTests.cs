@@ -56,10 +56,30 @@ public sealed class DeepgramEmulatorSdkTests : IAsyncLifetime
           start: m.start, duration: m.duration, timestamp: m.timestamp, last_word_end: m.last_word_end,
           transcript: m.channel?.alternatives?.[0]?.transcript, words: m.channel?.alternatives?.[0]?.words?.map(w => [w.start, w.end]) })) });
 
+        // Live with no encoding: Deepgram detects the container (a WAV file, sent in odd-sized chunks).
+        const wavLive = await client.listen.v1.connect({ model: "nova-3", punctuate: "true" });
+        const wavFinals = [];
+        let wavClosed;
+        const wavClosedP = new Promise(r => wavClosed = r);
+        wavLive.on("error", e => print("live-wav-error", errorOf(e)));
+        wavLive.on("message", m => { if (m.type === "Results" && m.is_final && m.channel.alternatives[0].transcript) wavFinals.push(m.channel.alternatives[0].transcript); });
+        wavLive.on("close", e => wavClosed(e?.code));
+        wavLive.connect();
+        await wavLive.waitForOpen();
+        const wavFile = await readFile(wavPath);
+        for (let i = 0; i < wavFile.length; i += 999) wavLive.sendMedia(wavFile.subarray(i, i + 999));
+        wavLive.sendCloseStream({ type: "CloseStream" });
+        print("live-wav", { closeCode: await wavClosedP, finals: wavFinals });
+        wavLive.close(); // no SDK redial, whatever the close code was
+
         // Aura REST: raw PCM and a WAV container.
         const raw = Buffer.from(await (await client.speak.v1.audio.generate({ text: "Hello there.", model: "aura-2-thalia-en", encoding: "linear16", container: "none", sample_rate: 16000 })).arrayBuffer());
         const wav = Buffer.from(await (await client.speak.v1.audio.generate({ text: "Hello there.", model: "aura-2-thalia-en", encoding: "linear16", sample_rate: 24000 })).arrayBuffer());
-        print("speak-rest", { raw: raw.length, wav: wav.length, riff: wav.subarray(0, 4).toString() });
+        // The SDK's default request (no encoding) is MP3, which the emulator encodes with ffmpeg when installed.
+        let mp3 = Buffer.alloc(0);
+        try { mp3 = Buffer.from(await (await client.speak.v1.audio.generate({ text: "Hello there." })).arrayBuffer()); }
+        catch (e) { print("mp3-refused", errorOf(e)); }
+        print("speak-rest", { raw: raw.length, wav: wav.length, riff: wav.subarray(0, 4).toString(), mp3: mp3.length, mp3Head: mp3.subarray(0, 3).toString("hex") });
 
         // Aura WebSocket, with a temporary token (Bearer) from /v1/auth/grant.
         const grant = await client.auth.v1.tokens.grant();
@@ -117,11 +137,14 @@ public sealed class DeepgramEmulatorSdkTests : IAsyncLifetime
             await SpokenWav.WriteAsync(wavPath, Sentence, 16_000, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(0.5), Token);
             _emulator.Options.Faults.FailNextHandshakes(429);
 
-            var result = await NodeSdkScript.RunAsync(sdkDir, Script, [_emulator.BaseUrl.ToString(), _emulator.ApiKey, pcmPath, wavPath], TimeSpan.FromSeconds(90), Token);
+            var result = await NodeSdkScript.RunAsync(sdkDir, Script, [_emulator.BaseUrl.ToString(), _emulator.ApiKey, pcmPath, wavPath], TimeSpan.FromSeconds(30), Token);
 
-            Assert.True(result.ExitCode == 0, $"node exited {result.ExitCode}: {result.Error}\n{string.Join('\n', result.Lines)}");
+            Assert.True(result.ExitCode == 0, $"node exited {result.ExitCode}: {result.Error}\n{string.Join('\n', result.Lines)}\nemulator: {string.Join('\n', _emulator.EventLog)}");
             AssertPrerecorded(Parse(result.Line("prerecorded")));
             AssertLive(Parse(result.Line("live")));
+            var liveWav = Parse(result.Line("live-wav"));
+            Assert.Equal(1000, liveWav.GetProperty("closeCode").GetInt32());
+            Assert.Equal([Sentence], liveWav.GetProperty("finals").EnumerateArray().Select(f => f.GetString()));
             AssertSpeak(Parse(result.Line("speak-rest")), Parse(result.Line("speak-socket")), await SpokenWav.SynthesizePcmAsync("Hello there.", 16_000, cancellationToken: Token));
             var rest = Parse(result.Line("rest-refused"));
             Assert.Equal(401, rest.GetProperty("status").GetInt32());
@@ -181,10 +204,19 @@ public sealed class DeepgramEmulatorSdkTests : IAsyncLifetime
     {
         Assert.Equal(expectedPcm.Length, rest.GetProperty("raw").GetInt32());
         Assert.Equal("RIFF", rest.GetProperty("riff").GetString());
+        if (FfmpegInstalled)
+        {
+            // An ID3 tag or an MPEG audio frame sync.
+            Assert.True(rest.GetProperty("mp3").GetInt32() > 1000);
+            Assert.Matches("^(494433|fff)", rest.GetProperty("mp3Head").GetString());
+        }
         Assert.Equal(1000, socket.GetProperty("closeCode").GetInt32());
         Assert.True(socket.GetProperty("audio").GetInt32() > expectedPcm.Length, "both flushed sentences were spoken");
         Assert.Equal(["Metadata", "audio", "Flushed0", "audio", "Flushed1", "Cleared0"], socket.GetProperty("events").EnumerateArray().Select(e => e.GetString()).ToList());
     }
+
+    private static bool FfmpegInstalled =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, "ffmpeg")));
 
     private static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
 }
