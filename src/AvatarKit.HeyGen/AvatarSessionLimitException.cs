@@ -38,4 +38,10 @@ public sealed class AvatarSessionLimitException : AvatarApiException
         : base(message, statusCode, providerCode, providerMessage, requestId)
     {
     }
+
+    /// <summary>
+    /// Gets the account's active sessions that this process did not open, when the provider listed them
+    /// (empty otherwise): sessions of other processes, or ones a crashed or killed process left open.
+    /// </summary>
+    public IReadOnlyList<string> OtherActiveSessionIds { get; init; } = [];
 }

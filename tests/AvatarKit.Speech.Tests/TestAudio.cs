@@ -16,8 +16,8 @@ internal static class TestAudio
 
     public static double Seconds(byte[] pcm) => (double)pcm.Length / Format.BytesPerSecond;
 
-    /// <summary>Yields 20 ms frames as fast as they are read; <paramref name="pauseAt"/> runs before the frame at each given byte offset.</summary>
-    public static async IAsyncEnumerable<AudioFrame> Frames(byte[] pcm, IReadOnlyDictionary<int, Func<CancellationToken, Task>>? pauseAt = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Yields 20 ms frames as fast as they are read, or <paramref name="frameDelay"/> apart; <paramref name="pauseAt"/> runs before the frame at each given byte offset.</summary>
+    public static async IAsyncEnumerable<AudioFrame> Frames(byte[] pcm, IReadOnlyDictionary<int, Func<CancellationToken, Task>>? pauseAt = null, TimeSpan frameDelay = default, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var frameBytes = Format.GetByteCount(TimeSpan.FromMilliseconds(20));
         for (var offset = 0; offset < pcm.Length; offset += frameBytes)
@@ -29,7 +29,14 @@ internal static class TestAudio
 
             cancellationToken.ThrowIfCancellationRequested();
             yield return AudioFrame.Copy(Format, pcm.AsSpan(offset, Math.Min(frameBytes, pcm.Length - offset)), Format.GetDuration(offset));
-            await Task.Yield();
+            if (frameDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(frameDelay, cancellationToken);
+            }
+            else
+            {
+                await Task.Yield();
+            }
         }
     }
 

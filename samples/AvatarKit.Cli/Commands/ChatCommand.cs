@@ -45,7 +45,7 @@ internal static class ChatCommand
             AnsiConsole.MarkupLine($"[grey]avatar session {Markup.Escape(pipeline.Session!.SessionId)} ready{(pipeline.IsVoiceInputActive ? "; listening to the microphone" : string.Empty)}. /help lists the commands.[/]");
             while (true)
             {
-                var line = await Console.In.ReadLineAsync(cancellationToken);
+                var line = await ReadLineAsync(cancellationToken);
                 if (line is null)
                 {
                     // End of input (a script): let the answers (and a voice file) finish, then close.
@@ -101,6 +101,14 @@ internal static class ChatCommand
             await rendering;
         }
     }
+
+    /// <summary>
+    /// Reads a line of input. Console.In's ReadLineAsync blocks until a line arrives whatever the token says, so
+    /// Ctrl+C or SIGTERM could not stop a chat waiting for input; the read runs on the thread pool instead, and
+    /// a read abandoned by cancellation ends with the process.
+    /// </summary>
+    private static Task<string?> ReadLineAsync(CancellationToken cancellationToken) =>
+        Task.Run(Console.In.ReadLine, CancellationToken.None).WaitAsync(cancellationToken);
 
     private static async Task<int> FinishAsync(AvatarPipeline pipeline, Task rendering, CancellationToken cancellationToken)
     {

@@ -96,7 +96,16 @@ internal sealed partial class LiveAvatarService : IAvatarService, ILiveAvatarCat
         }
 
         using var lease = await _manager.BeginStartAsync(_options.ReclaimStaleSessions ? StopOthersAsync : null, cancellationToken).ConfigureAwait(false);
-        var start = await StartRemoteAsync(request, cancellationToken).ConfigureAwait(false);
+        StartSessionData start;
+        try
+        {
+            start = await StartRemoteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AvatarSessionLimitException limit)
+        {
+            throw await _manager.ExplainLimitAsync(limit, "LiveAvatar", ListActiveSessionsAsync, "AvatarKit:LiveAvatar:ReclaimStaleSessions", cancellationToken).ConfigureAwait(false);
+        }
+
         var logger = _loggers.CreateLogger("AvatarKit.HeyGen.LiveAvatarSession");
         LiveAvatarSessionBase session = _options.Mode == LiveAvatarMode.Full
             ? new LiveAvatarFullSession(start, _options, _api, _manager, _credits, logger)

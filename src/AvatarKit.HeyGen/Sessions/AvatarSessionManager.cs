@@ -65,6 +65,57 @@ internal sealed partial class AvatarSessionManager : IDisposable
         }
     }
 
+    /// <summary>
+    /// Rewrites a provider's session-limit error to name the account's active sessions this process did not open
+    /// and say how to reclaim them; the original error when the provider cannot list them or there are none.
+    /// </summary>
+    /// <param name="limit">The provider's refusal.</param>
+    /// <param name="provider">The provider's name, for the message.</param>
+    /// <param name="listActive">Lists the account's active sessions.</param>
+    /// <param name="reclaimSetting">The configuration key that turns reclaiming on.</param>
+    /// <param name="cancellationToken">Cancels listing.</param>
+    /// <returns>The error to throw.</returns>
+    public async Task<AvatarSessionLimitException> ExplainLimitAsync(
+        AvatarSessionLimitException limit,
+        string provider,
+        Func<CancellationToken, Task<IReadOnlyList<AvatarSessionInfo>>> listActive,
+        string reclaimSetting,
+        CancellationToken cancellationToken)
+    {
+        List<AvatarSessionInfo> others;
+        try
+        {
+            others = [.. (await listActive(cancellationToken).ConfigureAwait(false)).Where(s => !Owns(s.SessionId))];
+        }
+#pragma warning disable CA1031 // The refusal is what the caller must see; failing to explain it is only logged.
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            LogListFailed(_logger, ex.Message);
+            return limit;
+        }
+
+        if (others.Count == 0)
+        {
+            return limit;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var sessions = string.Join(", ", others.Select(s => s.CreatedAt is { } at
+            ? $"{s.SessionId} (opened {Math.Max(0, (now - at).TotalMinutes):0.#} min ago)"
+            : s.SessionId));
+        var message =
+            $"{provider} refused a new session (HTTP {(int?)limit.StatusCode}): {limit.ProviderMessage ?? "session limit reached"}. " +
+            $"The account has {others.Count} active session(s) this process did not open: {sessions}. " +
+            $"If a crashed or killed process left them open, set ReclaimStaleSessions ({reclaimSetting}=true) so that the next start stops them, " +
+            "or stop them now with IAvatarService.CloseAllSessionsAsync(); if another running process uses them, close it or raise the plan's concurrency limit.";
+        return new AvatarSessionLimitException(message, limit.StatusCode, limit.ProviderCode, limit.ProviderMessage, limit.RequestId)
+        {
+            RetryAfter = limit.RetryAfter,
+            OtherActiveSessionIds = [.. others.Select(s => s.SessionId)],
+        };
+    }
+
     /// <summary>Stops every open session (the owning service is being disposed).</summary>
     public async Task CloseAllAsync()
     {
@@ -141,6 +192,9 @@ internal sealed partial class AvatarSessionManager : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reclaimed {Count} stale avatar session(s) left by another process.")]
     private static partial void LogReclaimed(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The account's active avatar sessions could not be listed to explain a session-limit error: {Error}")]
+    private static partial void LogListFailed(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Closing avatar session {SessionId}: at most {Max} session(s) may be open.")]
     private static partial void LogClosingOldest(ILogger logger, string sessionId, int max);

@@ -62,8 +62,17 @@ internal sealed partial class HeyGenStreamingService : IAvatarService, IAsyncDis
         var connector = _connector
             ?? throw new InvalidOperationException("HeyGen streaming sessions are watched and steered through their room: register an IRealtimeRoomConnector (e.g. .AddLiveKit()).");
         using var lease = await _manager.BeginStartAsync(_options.ReclaimStaleSessions ? StopOthersAsync : null, cancellationToken).ConfigureAwait(false);
-        var created = (await _api.NewSessionAsync(request, cancellationToken).ConfigureAwait(false)).Data
-            ?? throw new AvatarApiException("HeyGen returned no session for streaming.new.");
+        NewSessionData created;
+        try
+        {
+            created = (await _api.NewSessionAsync(request, cancellationToken).ConfigureAwait(false)).Data
+                ?? throw new AvatarApiException("HeyGen returned no session for streaming.new.");
+        }
+        catch (AvatarSessionLimitException limit)
+        {
+            throw await _manager.ExplainLimitAsync(limit, "HeyGen", ListActiveSessionsAsync, "AvatarKit:HeyGenStreaming:ReclaimStaleSessions", cancellationToken).ConfigureAwait(false);
+        }
+
         var session = new HeyGenStreamingSession(created, _options, _api, _manager, _loggers.CreateLogger("AvatarKit.HeyGen.HeyGenStreamingSession"));
         _manager.Register(session);
         try

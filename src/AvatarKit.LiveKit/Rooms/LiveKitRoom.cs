@@ -70,6 +70,9 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
     /// <inheritdoc />
     public event EventHandler<RoomConnectionStateEventArgs>? ConnectionStateChanged;
 
+    /// <summary>Raised when the server reports a participant's connection quality (this client's own included), every few seconds.</summary>
+    public event EventHandler<LiveKitConnectionQualityEventArgs>? ConnectionQualityChanged;
+
     /// <inheritdoc />
     public string Name { get; }
 
@@ -196,6 +199,27 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         return track;
     }
 
+    /// <summary>Publishes a local audio track and streams <paramref name="input"/> into it (a microphone, a WAV file, any <see cref="IAudioInput"/>).</summary>
+    /// <param name="name">The track's name.</param>
+    /// <param name="input">The audio to stream; captured in <paramref name="format"/> (converted here if the input delivers another format).</param>
+    /// <param name="format">The format to publish; 48 kHz mono (LiveKit's native rate, no resampling) when null.</param>
+    /// <param name="cancellationToken">Cancels publishing and, later, stops streaming (the track stays published until disposed).</param>
+    /// <returns>The streaming track: its <see cref="LiveKitAudioInputTrack.Completion"/> says when the input ended; dispose it to stop and unpublish.</returns>
+    public async Task<LiveKitAudioInputTrack> PublishAudioAsync(string name, IAudioInput input, AudioFormat? format = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(input);
+        ThrowIfNotConnected();
+        var track = await LiveKitLocalAudioTrack.PublishAsync(_localParticipant, LocalIdentity, name, format ?? AudioFormat.Pcm16Mono48kHz, cancellationToken).ConfigureAwait(false);
+        var streaming = new LiveKitAudioInputTrack(track, input, cancellationToken);
+        lock (_gate)
+        {
+            _localTracks.Add(streaming);
+        }
+
+        return streaming;
+    }
+
     /// <inheritdoc />
     public async Task<ILocalVideoTrack> PublishVideoAsync(string name, int width, int height, CancellationToken cancellationToken = default)
     {
@@ -210,6 +234,32 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         }
 
         return track;
+    }
+
+    /// <summary>Reads the WebRTC statistics of a subscribed remote track or of a track this room published.</summary>
+    /// <param name="track">The track.</param>
+    /// <param name="cancellationToken">Cancels waiting for the report.</param>
+    /// <returns>One entry per RTP stream of the track (usually one), with cumulative counters.</returns>
+    /// <exception cref="InvalidOperationException">The track is neither subscribed nor published by this room.</exception>
+    public async Task<IReadOnlyList<LiveKitRtpStats>> GetTrackStatsAsync(RoomTrack track, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(track);
+        ThrowIfNotConnected();
+        ulong handle;
+        lock (_gate)
+        {
+            handle = FindLocalTrack(track.Sid)?.TrackId
+                ?? (_participants.TryGetValue(track.ParticipantIdentity, out var participant) && participant.Tracks.TryGetValue(track.Sid, out var state) ? state.Subscribed?.Id : null)
+                ?? throw new InvalidOperationException($"Track {track.Sid} of '{track.ParticipantIdentity}' is neither subscribed nor published in room '{Name}'.");
+        }
+
+        var callback = (await _client.RequestAsync(id => new FfiRequest { GetStats = new GetStatsRequest { TrackHandle = handle, RequestAsyncId = id } }, cancellationToken).ConfigureAwait(false)).GetStats;
+        if (callback.HasError)
+        {
+            throw new LiveKitException($"LiveKit could not read the statistics of track {track.Sid}: {callback.Error}");
+        }
+
+        return LiveKitRtpStats.FromReport(callback.Stats);
     }
 
     /// <inheritdoc />
@@ -319,6 +369,12 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
                 break;
             case RoomEvent.MessageOneofCase.DataPacketReceived:
                 OnDataPacket(roomEvent.DataPacketReceived);
+                break;
+            case RoomEvent.MessageOneofCase.LocalTrackRepublished:
+                OnLocalTrackRepublished(roomEvent.LocalTrackRepublished);
+                break;
+            case RoomEvent.MessageOneofCase.ConnectionQualityChanged:
+                OnConnectionQuality(roomEvent.ConnectionQualityChanged);
                 break;
             case RoomEvent.MessageOneofCase.Reconnecting:
                 SetState(RoomConnectionState.Reconnecting, "reconnecting");
@@ -649,12 +705,51 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         DataReceived?.Invoke(this, new RoomDataEventArgs(new RoomDataPacket(payload, user.HasTopic ? user.Topic : null, sender)));
     }
 
+    // Callers hold _gate.
+    private LiveKitLocalTrack? FindLocalTrack(string sid) =>
+        _localTracks.Select(t => t is LiveKitAudioInputTrack input ? input.Inner : t).OfType<LiveKitLocalTrack>()
+            .FirstOrDefault(t => t.Track.Sid == sid && !t.IsDisposed);
+
+    private void OnLocalTrackRepublished(LocalTrackRepublished republished)
+    {
+        var publication = FfiHandle.Own(new FfiOwnedHandle { Id = republished.PublicationHandle });
+        LiveKitLocalTrack? track;
+        lock (_gate)
+        {
+            track = FindLocalTrack(republished.PreviousSid);
+        }
+
+        if (track is null)
+        {
+            publication.Dispose();
+            return;
+        }
+
+        track.OnRepublished(publication, republished.Info.Sid);
+        LogRepublished(_logger, republished.PreviousSid, republished.Info.Sid);
+    }
+
+    private void OnConnectionQuality(global::LiveKit.Proto.ConnectionQualityChanged changed)
+    {
+        var quality = changed.Quality switch
+        {
+            ConnectionQuality.QualityExcellent => LiveKitConnectionQuality.Excellent,
+            ConnectionQuality.QualityGood => LiveKitConnectionQuality.Good,
+            ConnectionQuality.QualityLost => LiveKitConnectionQuality.Lost,
+            _ => LiveKitConnectionQuality.Poor,
+        };
+        ConnectionQualityChanged?.Invoke(this, new LiveKitConnectionQualityEventArgs(changed.ParticipantIdentity, quality));
+    }
+
     // Disconnection is reported by the Disconnected event, which carries the reason.
     private void OnConnectionState(ConnectionState state)
     {
         if (state != ConnectionState.ConnDisconnected)
         {
-            SetState(state == ConnectionState.ConnConnected ? RoomConnectionState.Connected : RoomConnectionState.Reconnecting, reason: null);
+            // This precedes the SDK's Reconnecting/Reconnected events, so it carries their reason.
+            SetState(
+                state == ConnectionState.ConnConnected ? RoomConnectionState.Connected : RoomConnectionState.Reconnecting,
+                state == ConnectionState.ConnConnected ? "reconnected" : "reconnecting");
         }
     }
 
@@ -692,6 +787,9 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "LiveKit room {Room} did not acknowledge the disconnect in time")]
     private static partial void LogDisconnectTimedOut(ILogger logger, string room);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "LiveKit republished local track {PreviousSid} as {Sid} after a full reconnect")]
+    private static partial void LogRepublished(ILogger logger, string previousSid, string sid);
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Leaving LiveKit room {Room} failed")]
     private static partial void LogDisconnectFailed(ILogger logger, Exception exception, string room);

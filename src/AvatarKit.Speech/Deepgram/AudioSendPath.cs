@@ -122,9 +122,11 @@ internal sealed class AudioSendPath : IDisposable
         {
             await socket.SendAsync(payload, type, endOfMessage: true, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // The receive loop sees the same failure and reconnects; the audio is in the replay buffer.
+            // (A send on a socket that broke meanwhile throws OperationCanceledException around the IOException.)
         }
     }
 

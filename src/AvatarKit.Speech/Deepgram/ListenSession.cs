@@ -32,6 +32,10 @@ internal sealed class ListenSession
     private TimeSpan _floor;
     private int _reconnects;
     private int _reconnectsWithoutProgress;
+    private TimeSpan _lastInterimEnd;
+    private TimeSpan? _lastSpeechStart;
+    private TimeSpan _echoUntil;
+    private TimeSpan? _echoSpeechStart;
     private string? _requestId;
 
     public ListenSession(Uri url, string apiKey, string model, AudioFormat format, DeepgramListenOptions listen, ILogger logger)
@@ -152,8 +156,9 @@ internal sealed class ListenSession
                     }
                     while (!received.EndOfMessage);
                 }
-                catch (Exception ex) when (ex is WebSocketException or IOException && !cancellationToken.IsCancellationRequested)
+                catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
+                    // An aborted socket reports OperationCanceledException although nobody cancelled.
                     await ReconnectAsync(ex.Message, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
@@ -194,7 +199,10 @@ internal sealed class ListenSession
                     continue;
                 }
 
-                updates.TryWrite(ToUpdate(parsed));
+                if (ToUpdate(parsed) is { } update)
+                {
+                    updates.TryWrite(update);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -276,6 +284,11 @@ internal sealed class ListenSession
         }
 
         _reconnects++;
+
+        // The re-sent audio makes the new connection repeat the speech start and interim results
+        // already delivered; those echoes are dropped so nothing is reported twice or goes back in time.
+        _echoUntil = _lastInterimEnd;
+        _echoSpeechStart = _lastSpeechStart;
         DeepgramLog.Reconnected(_logger, Stopwatch.GetElapsedTime(started).TotalMilliseconds, _reconnects);
     }
 
@@ -295,7 +308,8 @@ internal sealed class ListenSession
         }
     }
 
-    private SpeechToTextResponseUpdate ToUpdate(ListenMessage message)
+    /// <summary>Maps a message to an update; null for an echo of one delivered before a reconnect.</summary>
+    private SpeechToTextResponseUpdate? ToUpdate(ListenMessage message)
     {
         var offset = _format.GetDuration((int)Math.Min(_connectionStart, int.MaxValue));
         switch (message.Type)
@@ -303,6 +317,12 @@ internal sealed class ListenSession
             case ListenMessage.SpeechStarted:
                 var started = NewUpdate(DeepgramSpeechUpdateKinds.SpeechStarted, string.Empty);
                 started.StartTime = Max(offset + TimeSpan.FromSeconds(message.Timestamp), _floor);
+                if (started.StartTime <= _echoSpeechStart)
+                {
+                    return null;
+                }
+
+                _lastSpeechStart = started.StartTime;
                 return started;
             case ListenMessage.UtteranceEnd:
                 var ended = NewUpdate(DeepgramSpeechUpdateKinds.UtteranceEnd, string.Empty);
@@ -316,6 +336,16 @@ internal sealed class ListenSession
 
         var start = Max(offset + TimeSpan.FromSeconds(message.Start), _floor);
         var end = Max(offset + TimeSpan.FromSeconds(message.Start + message.Duration), start);
+        if (!message.IsFinal)
+        {
+            if (end <= _echoUntil)
+            {
+                return null;
+            }
+
+            _lastInterimEnd = end;
+        }
+
         var words = new DeepgramWord[message.Words.Count];
         for (var i = 0; i < words.Length; i++)
         {
@@ -337,6 +367,8 @@ internal sealed class ListenSession
         {
             _reconnectsWithoutProgress = 0;
             _floor = end;
+            _echoUntil = TimeSpan.Zero;
+            _echoSpeechStart = null;
             _send!.Replay.TrimTo(_connectionStart + _format.GetByteCount(TimeSpan.FromSeconds(message.Start + message.Duration)));
         }
 

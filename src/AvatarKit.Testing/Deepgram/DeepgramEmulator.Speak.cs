@@ -17,17 +17,18 @@ public sealed partial class DeepgramEmulator
     private const int MaxSpeakCharacters = 2000;
     private static readonly int[] SpeakRates = [8000, 16000, 24000, 32000, 48000];
 
-    private static bool TryParseSpeakQuery(IQueryCollection query, bool rest, out string model, out int sampleRate, out bool wavContainer, out string? error)
+    private static bool TryParseSpeakQuery(IQueryCollection query, bool rest, out string model, out int sampleRate, out bool wavContainer, out bool mp3, out string? error)
     {
         model = query["model"].FirstOrDefault() ?? "aura-asteria-en";
         sampleRate = 24_000;
         wavContainer = false;
         error = null;
         var encoding = query["encoding"].FirstOrDefault() ?? (rest ? "mp3" : "linear16");
-        if (encoding != "linear16")
+        mp3 = rest && encoding == "mp3";
+        if (encoding != "linear16" && !mp3)
         {
-            // The emulator synthesizes PCM only; say so instead of sending mislabelled audio.
-            error = $"The Deepgram emulator synthesizes encoding=linear16 only, not '{encoding}'.";
+            // The emulator synthesizes PCM (and MP3 over REST); say so instead of sending mislabelled audio.
+            error = $"The Deepgram emulator synthesizes encoding=linear16{(rest ? " or mp3" : string.Empty)}, not '{encoding}'.";
             return false;
         }
 
@@ -35,6 +36,13 @@ public sealed partial class DeepgramEmulator
         {
             error = $"No such model: '{model}'.";
             return false;
+        }
+
+        if (mp3)
+        {
+            // Aura's MP3 has a fixed rate.
+            sampleRate = Mp3Encoder.SampleRate;
+            return true;
         }
 
         if (query["sample_rate"].FirstOrDefault() is { } rateText
@@ -70,7 +78,7 @@ public sealed partial class DeepgramEmulator
             return;
         }
 
-        if (!TryParseSpeakQuery(context.Request.Query, rest: true, out var model, out var rate, out var wav, out var error))
+        if (!TryParseSpeakQuery(context.Request.Query, rest: true, out var model, out var rate, out var wav, out var mp3, out var error))
         {
             await RefuseAsync(context, StatusCodes.Status400BadRequest, "Bad Request", error!, requestId).ConfigureAwait(false);
             return;
@@ -106,25 +114,38 @@ public sealed partial class DeepgramEmulator
             return;
         }
 
-        var pcm = await SynthesizeAsync(text, rate, context.RequestAborted).ConfigureAwait(false);
-        context.Response.ContentType = wav ? "audio/wav" : "application/octet-stream";
+        var audio = await SynthesizeAsync(text, rate, context.RequestAborted).ConfigureAwait(false);
+        if (mp3)
+        {
+            var encoded = await Mp3Encoder.EncodeAsync(audio, rate, context.RequestAborted).ConfigureAwait(false);
+            if (encoded is null)
+            {
+                await RefuseAsync(context, StatusCodes.Status400BadRequest, "Bad Request", "The Deepgram emulator encodes mp3 with ffmpeg, which is not installed; ask for encoding=linear16.", requestId).ConfigureAwait(false);
+                return;
+            }
+
+            audio = encoded;
+        }
+
+        context.Response.ContentType = mp3 ? "audio/mpeg" : wav ? "audio/wav" : "application/octet-stream";
         context.Response.Headers["dg-model-name"] = model;
         context.Response.Headers["dg-model-uuid"] = DeepgramWire.ModelUuid;
         context.Response.Headers["dg-char-count"] = text.Length.ToString(CultureInfo.InvariantCulture);
         if (wav)
         {
-            await context.Response.Body.WriteAsync(WavHeader(rate, pcm.Length), context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.WriteAsync(WavHeader(rate, audio.Length), context.RequestAborted).ConfigureAwait(false);
         }
 
-        var chunk = new AudioFormat(rate, 1).GetByteCount(Options.SpeakChunkDuration);
-        for (int offset = 0, index = 0; offset < pcm.Length; offset += chunk, index++)
+        // MP3 at 48 kbit/s carries a chunk's duration in far fewer bytes than PCM.
+        var chunk = mp3 ? (int)(6_000 * Options.SpeakChunkDuration.TotalSeconds) : new AudioFormat(rate, 1).GetByteCount(Options.SpeakChunkDuration);
+        for (int offset = 0, index = 0; offset < audio.Length; offset += chunk, index++)
         {
             if (Options.Faults.BeforeSpeakChunk is { } hook)
             {
                 await hook(index, context.RequestAborted).ConfigureAwait(false);
             }
 
-            await context.Response.Body.WriteAsync(pcm.AsMemory(offset, Math.Min(chunk, pcm.Length - offset)), context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.WriteAsync(audio.AsMemory(offset, Math.Min(chunk, audio.Length - offset)), context.RequestAborted).ConfigureAwait(false);
             await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
     }
@@ -163,7 +184,7 @@ public sealed partial class DeepgramEmulator
             return;
         }
 
-        if (!TryParseSpeakQuery(context.Request.Query, rest: false, out var model, out var rate, out _, out var error))
+        if (!TryParseSpeakQuery(context.Request.Query, rest: false, out var model, out var rate, out _, out _, out var error))
         {
             await RefuseAsync(context, StatusCodes.Status400BadRequest, "Bad Request", error!, requestId).ConfigureAwait(false);
             return;
@@ -172,7 +193,7 @@ public sealed partial class DeepgramEmulator
         using var socket = await context.WebSockets.AcceptWebSocketAsync(SelectedSubProtocol(context)).ConfigureAwait(false);
         Interlocked.Increment(ref _speakConnections);
         using var writeLock = new SemaphoreSlim(1, 1);
-        var jobs = Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true });
+        var jobs = Channel.CreateUnbounded<SpeakJob?>(new UnboundedChannelOptions { SingleReader = true });
         var clearGeneration = 0;
         var flushSequence = 0;
         var clearSequence = 0;
@@ -193,17 +214,18 @@ public sealed partial class DeepgramEmulator
 
         Task SendJsonAsync(string json) => SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text);
 
-        // Flushes are synthesized in order by one worker, so a Clear can drop audio still pending.
+        // Sentences and flushes are synthesized in order by one worker, so a Clear can drop audio still pending.
         async Task SynthesizeLoopAsync()
         {
-            await foreach (var text in jobs.Reader.ReadAllAsync(aborted).ConfigureAwait(false))
+            await foreach (var job in jobs.Reader.ReadAllAsync(aborted).ConfigureAwait(false))
             {
-                if (text is null)
+                if (job is null)
                 {
                     break;
                 }
 
                 var generation = Volatile.Read(ref clearGeneration);
+                var text = job.Text.Trim();
                 var pcm = text.Length == 0 ? [] : await SynthesizeAsync(text, rate, aborted).ConfigureAwait(false);
                 var chunk = new AudioFormat(rate, 1).GetByteCount(Options.SpeakChunkDuration);
                 for (int offset = 0, index = 0; offset < pcm.Length && generation == Volatile.Read(ref clearGeneration); offset += chunk, index++)
@@ -220,7 +242,7 @@ public sealed partial class DeepgramEmulator
                     await SendAsync(pcm.AsMemory(offset, Math.Min(chunk, pcm.Length - offset)), WebSocketMessageType.Binary).ConfigureAwait(false);
                 }
 
-                if (generation == Volatile.Read(ref clearGeneration))
+                if (job.Flush && generation == Volatile.Read(ref clearGeneration))
                 {
                     var sequence = flushSequence++;
                     await SendJsonAsync(DeepgramWire.Write(w =>
@@ -274,14 +296,23 @@ public sealed partial class DeepgramEmulator
                         else
                         {
                             pending.Append(text);
+
+                            // Like Aura, speak a completed sentence without waiting for a Flush; the
+                            // Flush at the end of an answer then only forces out the rest.
+                            if (EndsSentence(pending))
+                            {
+                                jobs.Writer.TryWrite(new SpeakJob(pending.ToString(), Flush: false));
+                                pending.Clear();
+                            }
                         }
 
                         break;
                     case "Flush":
-                        jobs.Writer.TryWrite(pending.ToString());
+                        jobs.Writer.TryWrite(new SpeakJob(pending.ToString(), Flush: true));
                         pending.Clear();
                         break;
                     case "Clear":
+                        Log("speak connection: Clear received");
                         pending.Clear();
                         Interlocked.Increment(ref clearGeneration);
                         while (jobs.Reader.TryRead(out _))
@@ -325,6 +356,17 @@ public sealed partial class DeepgramEmulator
         }
     }
 
+    private static bool EndsSentence(StringBuilder text)
+    {
+        var end = text.Length - 1;
+        while (end >= 0 && (char.IsWhiteSpace(text[end]) || text[end] is '"' or '\'' or ')' or '\u201D' or '\u2019'))
+        {
+            end--;
+        }
+
+        return end >= 0 && text[end] is '.' or '!' or '?' or '\u2026' or '\u3002' or '\uFF01' or '\uFF1F';
+    }
+
     private static string Warning(string code, string description) => DeepgramWire.Write(w =>
     {
         w.WriteString("type", "Warning");
@@ -353,3 +395,6 @@ public sealed partial class DeepgramEmulator
         }
     }
 }
+
+/// <summary>Text to synthesize on the speak socket; <paramref name="Flush"/> marks a Flush, which is acknowledged with <c>Flushed</c>.</summary>
+internal sealed record SpeakJob(string Text, bool Flush);

@@ -14,14 +14,16 @@ internal sealed class ListenConnection : IEmulatedRecognitionSink, IDisposable
     private readonly DeepgramEmulator _owner;
     private readonly HttpContext _context;
     private readonly WebSocket _socket;
-    private readonly ListenParameters _parameters;
     private readonly string _requestId;
     private readonly int _number;
-    private readonly EmulatedRecognizer _recognizer;
     private readonly Channel<Outgoing> _outbox = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly bool _drops;
     private readonly bool _closes;
+    private readonly bool _declaredRaw;
+    private ListenParameters _parameters;
+    private EmulatedRecognizer _recognizer;
+    private WavHeaderReader? _container;
     private long _lastActivity = Stopwatch.GetTimestamp();
     private long _audioBytes;
     private bool _sentMalformed;
@@ -36,6 +38,8 @@ internal sealed class ListenConnection : IEmulatedRecognitionSink, IDisposable
         _requestId = requestId;
         _number = number;
         _recognizer = new EmulatedRecognizer(parameters, owner, this);
+        _declaredRaw = parameters.Encoding is not null;
+        _container = _declaredRaw ? null : new WavHeaderReader();
         _drops = owner.Options.Faults.TakeDrop();
         _closes = !_drops && owner.Options.Faults.TakeClose();
     }
@@ -140,8 +144,30 @@ internal sealed class ListenConnection : IEmulatedRecognitionSink, IDisposable
             return;
         }
 
-        if (_parameters.Encoding == "linear16" && audio.Length % (2 * _parameters.Channels) != 0)
+        if (_container is not null)
         {
+            // No encoding given: Deepgram detects the container; the emulator reads a WAV header.
+            switch (_container.Read(audio, out var format, out audio))
+            {
+                case WavHeaderStatus.NeedMore:
+                    return;
+                case WavHeaderStatus.Invalid:
+                    _owner.Log($"listen connection {_number}: no encoding given and the audio is not PCM16 WAV");
+                    End((WebSocketCloseStatus)1008, "DATA-0000", metadata: false);
+                    return;
+            }
+
+            _container = null;
+            _parameters = _parameters with { Encoding = "linear16", SampleRate = format.SampleRate, Channels = format.Channels };
+            _recognizer = new EmulatedRecognizer(_parameters, _owner, this);
+            if (audio.IsEmpty)
+            {
+                return;
+            }
+        }
+        else if (_declaredRaw && audio.Length % (2 * _parameters.Channels) != 0)
+        {
+            // Declared raw linear16 must come in whole samples; a WAV stream may be cut anywhere.
             _owner.Log($"listen connection {_number}: undecodable audio frame of {audio.Length} bytes");
             End((WebSocketCloseStatus)1008, "DATA-0000", metadata: false);
             return;

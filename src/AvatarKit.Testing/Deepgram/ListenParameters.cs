@@ -20,6 +20,10 @@ internal sealed record ListenParameters(
     private static readonly string[] ModelPrefixes = ["nova-3", "nova-2", "nova", "enhanced", "base", "whisper"];
 
     /// <summary>Parses and validates the query; returns an error message for a 400 when invalid.</summary>
+    /// <remarks>
+    /// With <paramref name="requireRawFormat"/> (live streams) the emulator must decode the audio as it
+    /// comes: linear16, or a WAV container when no encoding is given (as Deepgram detects containers).
+    /// </remarks>
     public static ListenParameters? Parse(IQueryCollection query, bool requireRawFormat, out string? error)
     {
         error = null;
@@ -57,10 +61,10 @@ internal sealed record ListenParameters(
             return null;
         }
 
-        if (requireRawFormat && encoding is null)
+        if (requireRawFormat && encoding is not (null or "linear16"))
         {
-            // Container audio is not decoded by the live emulator; Deepgram would accept it, the emulator says so clearly.
-            error = "The Deepgram emulator transcribes raw linear16 audio only; pass encoding=linear16 and sample_rate.";
+            // Deepgram would decode these; the emulator says clearly that it cannot, instead of hearing silence.
+            error = $"The Deepgram emulator decodes live audio as linear16, or as WAV when no encoding is given; not '{encoding}'.";
             return null;
         }
 

@@ -367,6 +367,7 @@ public sealed class AvatarPipeline : IAsyncDisposable
         using var activity = ConversationTelemetry.ActivitySource.StartActivity("avatarkit.turn");
         activity?.SetTag("avatarkit.turn.id", id);
         activity?.SetTag("avatarkit.turn.source", pending.Source.ToString());
+        turn.TraceContext = activity?.Context ?? default;
         Volatile.Write(ref _activeTurn, turn);
 
         History.AddUserMessage(pending.Text);
@@ -377,6 +378,7 @@ public sealed class AvatarPipeline : IAsyncDisposable
         string? error = null;
         var sentences = Channel.CreateBounded<string>(new BoundedChannelOptions(32) { SingleReader = true, SingleWriter = true });
         var speaker = SpeakSentencesAsync(turn, sentences.Reader, cancellation.Token);
+        var chatActivity = ConversationTelemetry.ActivitySource.StartActivity("avatarkit.chat");
         try
         {
             var chunker = new SentenceChunker(Options.MaxSentenceLength);
@@ -415,15 +417,18 @@ public sealed class AvatarPipeline : IAsyncDisposable
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             // Interrupted, stopping, or the speaker failed (it reports its own error).
+            chatActivity?.SetTag("avatarkit.chat.cancelled", true);
         }
         catch (Exception ex)
         {
             error = $"The chat client failed: {ex.Message}";
+            chatActivity?.SetStatus(ActivityStatusCode.Error, error);
             ReportError(ConversationStage.Chat, error, ex, recoverable: true);
         }
         finally
         {
             sentences.Writer.TryComplete();
+            chatActivity?.Dispose();
         }
 
         var speakError = await speaker;
@@ -497,7 +502,12 @@ public sealed class AvatarPipeline : IAsyncDisposable
                     turn.FirstSpeakCall = _time.GetTimestamp();
                 }
 
-                await _session!.SpeakAsync(sentence, cancellationToken);
+                using (var speakActivity = ConversationTelemetry.ActivitySource.StartActivity("avatarkit.avatar.speak"))
+                {
+                    speakActivity?.SetTag("avatarkit.sentence.index", index);
+                    await _session!.SpeakAsync(sentence, cancellationToken);
+                }
+
                 if (index == 0)
                 {
                     turn.FirstSentenceAccepted = _time.GetTimestamp();
@@ -555,6 +565,10 @@ public sealed class AvatarPipeline : IAsyncDisposable
         {
             return;
         }
+
+        // The barge-in arrives on the voice loop's flow: link the span to the turn it cuts.
+        using var activity = ConversationTelemetry.ActivitySource.StartActivity("avatarkit.interrupt", ActivityKind.Internal, turn?.TraceContext ?? default);
+        activity?.SetTag("avatarkit.interrupt.reason", reason.ToString());
 
         // Cancel first so no further sentence is queued after the avatar's queue was cleared.
         if (turn is not null)
@@ -703,7 +717,15 @@ public sealed class AvatarPipeline : IAsyncDisposable
     private long? ToTimestamp(TimeSpan? audioTime)
     {
         var start = Interlocked.Read(ref _captureStart);
-        return audioTime is { } t && start != 0 ? start + (long)(t.TotalSeconds * _time.TimestampFrequency) : null;
+        if (audioTime is not { } t || start == 0 || t < TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        // A provider's audio time cannot lie beyond the audio captured so far; clamping keeps a bogus
+        // value (days, TimeSpan.MaxValue) from overflowing the timestamp and the latency metrics.
+        var captured = _time.GetTimestamp() - start;
+        return start + (long)Math.Min(t.TotalSeconds * _time.TimestampFrequency, captured);
     }
 
     private void OnUserSpeechStarted(long timestamp)

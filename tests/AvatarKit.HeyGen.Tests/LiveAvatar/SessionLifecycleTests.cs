@@ -124,8 +124,12 @@ public sealed class SessionLifecycleTests
         var crashed = LiveAvatarHarness.CreateServices(h.Rooms, h.Emulator, null, out _);
         var stale = await crashed.GetRequiredService<IAvatarService>().StartSessionAsync(cancellationToken: Ct);
 
-        // Without reclaim the account's limit refuses the new session.
-        await Assert.ThrowsAsync<AvatarSessionLimitException>(() => h.Service.StartSessionAsync(cancellationToken: Ct));
+        // Without reclaim the account's limit refuses the new session, naming the orphan and how to reclaim it.
+        var refused = await Assert.ThrowsAsync<AvatarSessionLimitException>(() => h.Service.StartSessionAsync(cancellationToken: Ct));
+        Assert.Equal([stale.SessionId], refused.OtherActiveSessionIds);
+        Assert.Contains(stale.SessionId, refused.Message, StringComparison.Ordinal);
+        Assert.Contains("AvatarKit:LiveAvatar:ReclaimStaleSessions=true", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
 
         await using var next = LiveAvatarHarness.CreateServices(h.Rooms, h.Emulator, o => o.ReclaimStaleSessions = true, out _);
         await using var session = await next.GetRequiredService<IAvatarService>().StartSessionAsync(cancellationToken: Ct);

@@ -110,7 +110,16 @@ public sealed class HeyGenStreamingTests : IAsyncLifetime
         await using var second = await service.StartSessionAsync(cancellationToken: Ct);
         var limit = await Assert.ThrowsAsync<AvatarSessionLimitException>(() => service.StartSessionAsync(cancellationToken: Ct));
         Assert.Equal("10004", limit.ProviderCode);
+        Assert.Empty(limit.OtherActiveSessionIds);
         Assert.Equal(2, _emulator.OpenSessionCount);
+
+        // Another process (here: another service) is told whose sessions fill the account and how to reclaim them.
+        await using var otherProcess = Services();
+        var named = await Assert.ThrowsAsync<AvatarSessionLimitException>(() => otherProcess.GetRequiredService<IAvatarService>().StartSessionAsync(cancellationToken: Ct));
+        Assert.Equal(new[] { first.SessionId, second.SessionId }.Order(StringComparer.Ordinal), named.OtherActiveSessionIds.Order(StringComparer.Ordinal));
+        Assert.Contains(first.SessionId, named.Message, StringComparison.Ordinal);
+        Assert.Contains("AvatarKit:HeyGenStreaming:ReclaimStaleSessions=true", named.Message, StringComparison.Ordinal);
+        Assert.Equal("10004", named.ProviderCode);
     }
 
     [Fact]

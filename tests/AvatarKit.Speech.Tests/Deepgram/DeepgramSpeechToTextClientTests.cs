@@ -127,7 +127,7 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
         var audio = TwoUtterances();
         var pause = new Dictionary<int, Func<CancellationToken, Task>> { [TestAudio.FrameOffset(1.6)] = ct => Task.Delay(2000, ct) };
 
-        var updates = await CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(audio, pause, Token), cancellationToken: Token));
+        var updates = await CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(audio, pause, cancellationToken: Token), cancellationToken: Token));
 
         Assert.Equal(["Hello there.", "How are you today?"], Finals(updates).Select(u => u.Text));
         Assert.True(_emulator.KeepAlivesReceived >= 2, $"{_emulator.KeepAlivesReceived} keep-alives");
@@ -141,7 +141,7 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
         using var client = CreateClient(o => o.Listen.KeepAliveInterval = TimeSpan.FromSeconds(9));
         var pause = new Dictionary<int, Func<CancellationToken, Task>> { [TestAudio.FrameOffset(0.2)] = ct => Task.Delay(5000, ct) };
 
-        var error = await Assert.ThrowsAsync<DeepgramException>(() => CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(TwoUtterances(), pause, Token), cancellationToken: Token)));
+        var error = await Assert.ThrowsAsync<DeepgramException>(() => CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(TwoUtterances(), pause, cancellationToken: Token), cancellationToken: Token)));
 
         Assert.Equal(1011, error.CloseCode);
         Assert.Equal("NET-0001", error.CloseReason);
@@ -167,7 +167,7 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
         };
         var updates = new List<SpeechToTextResponseUpdate>();
 
-        await foreach (var update in client.GetStreamingTextAsync(TestAudio.Frames(audio, pause, Token), controller: controller, cancellationToken: Token))
+        await foreach (var update in client.GetStreamingTextAsync(TestAudio.Frames(audio, pause, cancellationToken: Token), controller: controller, cancellationToken: Token))
         {
             updates.Add(update);
             if (update.Kind == SpeechToTextResponseUpdateKind.TextUpdating && !finalized.Task.IsCompleted && _emulator.FinalizesReceived == 0)
@@ -252,13 +252,14 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
 
     [Theory]
     [InlineData("drop")]
+    [InlineData("drop while sending")]
     [InlineData("1011 NET-0000")]
     public async Task A_connection_lost_mid_utterance_is_re_established_without_losing_or_repeating_an_utterance(string fault)
     {
         var audio = TestAudio.Concat(TestAudio.Silence(0.3), TestAudio.Words(2), TestAudio.Silence(1.2), TestAudio.Words(4), TestAudio.Silence(1.2), TestAudio.Words(2), TestAudio.Silence(1.5));
         var secondStart = 0.3 + TestAudio.Seconds(TestAudio.Words(2)) + 1.2;
         var midSecond = TimeSpan.FromSeconds(secondStart + 0.6);
-        if (fault == "drop")
+        if (fault.StartsWith("drop", StringComparison.Ordinal))
         {
             _emulator.Options.Faults.DropAfterAudio(midSecond);
         }
@@ -270,9 +271,12 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
         var logger = new CountingLogger<DeepgramSpeechToTextClient>();
         using var client = new DeepgramSpeechToTextClient(new DeepgramOptions { ApiKey = _emulator.Options.ApiKey, BaseUrl = _emulator.BaseUrl }, logger: logger);
 
-        var updates = await CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(audio, cancellationToken: Token), cancellationToken: Token));
+        // Paced audio is still being sent when the socket breaks: that send must not end the stream.
+        var frameDelay = fault == "drop while sending" ? TimeSpan.FromMilliseconds(5) : TimeSpan.Zero;
+        var updates = await CollectAsync(client.GetStreamingTextAsync(TestAudio.Frames(audio, frameDelay: frameDelay, cancellationToken: Token), cancellationToken: Token));
 
         TestContext.Current.TestOutputHelper?.WriteLine(string.Join(Environment.NewLine, logger.Entries.Select(e => e.Message).Where(m => m.Contains("reconnect", StringComparison.OrdinalIgnoreCase))));
+        Assert.Equal(3, updates.Count(u => u.Kind == DeepgramSpeechUpdateKinds.SpeechStarted));
         Assert.Equal(["Hello there.", "How are you today?", "Seven eight."], Finals(updates).Select(u => u.Text));
         Assert.Equal(2, _emulator.ListenConnections);
         AssertMonotonic(updates);
@@ -365,10 +369,13 @@ public sealed class DeepgramSpeechToTextClientTests : IAsyncLifetime
     private static void AssertMonotonic(List<SpeechToTextResponseUpdate> updates)
     {
         var lastFinalEnd = TimeSpan.Zero;
+        var lastEnd = TimeSpan.Zero;
         foreach (var update in updates.Where(u => u.Kind == SpeechToTextResponseUpdateKind.TextUpdated || u.Kind == SpeechToTextResponseUpdateKind.TextUpdating))
         {
             Assert.True(update.StartTime >= lastFinalEnd, $"{update.Kind} '{update.Text}' starts at {update.StartTime} before the previous final ended at {lastFinalEnd}");
             Assert.True(update.EndTime >= update.StartTime);
+            Assert.True(update.EndTime >= lastEnd, $"{update.Kind} '{update.Text}' ends at {update.EndTime}, before the previous result's end {lastEnd} (a repeated interim?)");
+            lastEnd = update.EndTime!.Value;
             if (update.Kind == SpeechToTextResponseUpdateKind.TextUpdated)
             {
                 lastFinalEnd = update.EndTime!.Value;

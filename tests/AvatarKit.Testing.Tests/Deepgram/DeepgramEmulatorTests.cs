@@ -30,6 +30,15 @@ public sealed class DeepgramEmulatorTests : IAsyncLifetime
         await socket.ConnectAsync(ListenUri("model=nova-3&encoding=linear16&sample_rate=16000&unknown_param=1"), Token);
 
         Assert.Equal("token", socket.SubProtocol);
+
+        // The server counts the connection once its accept returns, which may be just after the client's.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(5));
+        while (_emulator.ListenConnections == 0)
+        {
+            await Task.Delay(10, deadline.Token);
+        }
+
         Assert.Equal(1, _emulator.ListenConnections);
     }
 
