@@ -34,14 +34,14 @@ internal sealed record LoadSettings
     public bool Json { get; init; }
 }
 
-/// <summary>The <c>--json</c> summary of <c>load</c>; the recording fields only with <c>--recording</c>.</summary>
+/// <summary>The <c>--json</c> summary of <c>load</c>; the recording fields only with <c>--recording</c>; the drift is null for runs too short to tell (under 10 s).</summary>
 internal sealed record LoadSummary(
     int Conversations,
     int Turns,
     double OverheadP99Ms,
     int FailedTurns,
     double PeakRssMb,
-    double RssDriftMb,
+    double? RssDriftMb,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? DroppedVideoFrames = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RecordingErrors = null);
 
@@ -154,7 +154,7 @@ internal static class LoadCommand
         if (settings.Json)
         {
             output.WriteLine(Json.Line(new LoadSummary(
-                settings.Conversations, turns, Samples.Round(overhead.P99), failed, Math.Round(memory.PeakMb, 1), Math.Round(memory.DriftMb, 1), recording?.DroppedVideoFrames, recording?.Errors)));
+                settings.Conversations, turns, Samples.Round(overhead.P99), failed, Math.Round(memory.PeakMb, 1), double.IsNaN(memory.DriftMb) ? null : Math.Round(memory.DriftMb, 1), recording?.DroppedVideoFrames, recording?.Errors)));
         }
 
         return failed == 0 ? 0 : 1;
