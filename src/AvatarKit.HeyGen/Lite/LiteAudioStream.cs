@@ -201,10 +201,15 @@ internal sealed partial class LiteAudioStream : IAsyncDisposable
 
         try
         {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             if (socket.State == WebSocketState.Open)
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "session closed", timeout.Token).ConfigureAwait(false);
+            }
+            else if (socket.State == WebSocketState.CloseReceived)
+            {
+                // The server closed first (the session ended): complete its handshake.
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
