@@ -52,15 +52,21 @@ start_virtual_microphone() {
 
 # Providers' official SDKs, installed into a cache outside the repository, so tests can run
 # them against our emulators. Best effort: without npm the SDK checks skip with a reason.
+# All are installed in one npm call: a later `npm install --no-save` would prune the others.
 install_provider_sdks() {
   command -v npm >/dev/null 2>&1 || return 0
   local dir="${XDG_CACHE_HOME:-$HOME/.cache}/avatarkit/provider-sdks"
+  local sdks=(@google/genai@3.1.0 @deepgram/sdk@5.13.0) missing=0 sdk
   mkdir -p "$dir"
-  if [ ! -f "$dir/node_modules/@google/genai/package.json" ]; then
+  for sdk in "${sdks[@]}"; do
+    grep -qs "\"version\": *\"${sdk##*@}\"" "$dir/node_modules/${sdk%@*}/package.json" || missing=1
+  done
+  if [ $missing -eq 1 ]; then
     log "installing provider SDKs for emulator checks"
-    (cd "$dir" && npm install --silent --no-save @google/genai@3.1.0 >/dev/null 2>&1) || log "provider SDKs unavailable; their checks will skip"
+    (cd "$dir" && npm install --silent --no-save "${sdks[@]}" >/dev/null 2>&1) || log "provider SDKs unavailable; their checks will skip"
   fi
   [ -f "$dir/node_modules/@google/genai/package.json" ] && export GOOGLE_GENAI_SDK_DIR="$dir"
+  [ -f "$dir/node_modules/@deepgram/sdk/package.json" ] && export DEEPGRAM_SDK_DIR="$dir"
   return 0
 }
 

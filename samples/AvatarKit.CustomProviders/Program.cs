@@ -5,7 +5,9 @@
 //     dotnet run --project samples/AvatarKit.CustomProviders -- [question.wav]
 //
 // With a WAV file, the question is spoken (transcribed by OPENAI_BASE_URL's /audio/transcriptions,
-// model OPENAI_STT_MODEL); without one, a typed question is sent.
+// model OPENAI_STT_MODEL); without one, a typed question is sent. Any local OpenAI-compatible server
+// works (Ollama, vLLM, LM Studio, llama.cpp's server); no AvatarKit key is needed, the avatar is the
+// sandbox's. Exit code 0 when the avatar spoke the whole answer, 1 otherwise, 2 for missing settings.
 using AvatarKit;
 using AvatarKit.Samples;
 using AvatarKit.Speech.Capture;
@@ -48,16 +50,27 @@ if (args.Length > 0)
 }
 
 await using var pipeline = builder.Build();
+var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 var printing = Task.Run(async () =>
 {
     await foreach (var e in pipeline.ReadEventsAsync())
     {
+        if (e is UserTurnEvent)
+        {
+            heard.TrySetResult();
+        }
+        else if (e is TurnCompletedEvent)
+        {
+            answered.TrySetResult();
+        }
+
         var line = e switch
         {
             UserTurnEvent u => $"you: {u.Text}",
             AnswerSentenceEvent s => $"avatar: {s.Sentence}",
             ConversationErrorEvent error => $"error in {error.Stage}: {error.Message}",
-            TurnCompletedEvent t => $"(first speech after {t.Result.Metrics.ToFirstSpeech?.TotalMilliseconds:0} ms)",
+            TurnCompletedEvent t => $"avatar said ({t.Result.Outcome}, first speech after {t.Result.Metrics.ToFirstSpeech?.TotalMilliseconds:0} ms): {t.Result.SpokenText}",
             _ => null,
         };
         if (line is not null)
@@ -74,12 +87,15 @@ if (args.Length == 0)
 }
 else
 {
-    while (pipeline.IsVoiceInputActive || pipeline.LastTurn is null)
+    // Until the spoken question is answered; or the file ended and nothing was heard.
+    while (!answered.Task.IsCompleted && (pipeline.IsVoiceInputActive || heard.Task.IsCompleted))
     {
-        await Task.Delay(200);
+        await Task.WhenAny(answered.Task, Task.Delay(200));
     }
 }
 
 await pipeline.StopAsync();
 await printing;
-return 0;
+
+// Scripts (and the sample's own test) can trust the exit code: 0 only when the avatar spoke a full answer.
+return pipeline.LastTurn is { Outcome: TurnOutcome.Completed, SpokenText.Length: > 0 } ? 0 : 1;

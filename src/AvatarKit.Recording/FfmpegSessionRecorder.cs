@@ -14,7 +14,7 @@ namespace AvatarKit;
 /// <remarks>
 /// Needs the <c>ffmpeg</c> executable (Debian/Ubuntu package <c>ffmpeg</c>) on <c>PATH</c> or at
 /// <see cref="RecordingOptions.FfmpegPath"/>. Audio and video are placed by their frames' timestamps;
-/// a killed process leaves a file that plays up to its last one-second fragment.
+/// a killed process leaves a file that plays up to its last half-second fragment.
 /// </remarks>
 public sealed class FfmpegSessionRecorder : ISessionRecorder
 {

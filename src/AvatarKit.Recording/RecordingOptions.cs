@@ -19,7 +19,7 @@ public enum RecordingAudioLayout
 /// <remarks>
 /// The defaults follow the measurements in the media spec: libx264 <c>veryfast</c> with CRF 23 capped at
 /// 2.5 Mbit/s costs 13–19 % of one core for 720p25 live and bounds the file size on noisy video;
-/// one keyframe per second gives one-second fragments, so a crash loses at most one second.
+/// one keyframe per second and half-second fragments, so a crash loses at most about half a second.
 /// </remarks>
 public sealed partial class RecordingOptions
 {

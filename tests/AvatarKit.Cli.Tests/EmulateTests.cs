@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Threading.Channels;
 using CliWrap;
@@ -54,6 +57,100 @@ public sealed class EmulateTests
         catch (OperationCanceledException)
         {
             // CliWrap reports a graceful cancellation as cancelled; the process got SIGINT and exited.
+        }
+    }
+
+    [Fact]
+    public async Task Emulate_on_chosen_ports_serves_each_emulator_on_its_port()
+    {
+        var ports = FreePorts(4);
+        using var cli = new CliProcess();
+        var lines = Channel.CreateUnbounded<string>();
+        using var graceful = new CancellationTokenSource();
+        var run = cli.Command(
+                "emulate", "--json",
+                "--liveavatar-port", ports[0].ToString(CultureInfo.InvariantCulture),
+                "--heygen-port", ports[1].ToString(CultureInfo.InvariantCulture),
+                "--deepgram-port", ports[2].ToString(CultureInfo.InvariantCulture),
+                "--gemini-port", ports[3].ToString(CultureInfo.InvariantCulture))
+            .WithStandardOutputPipe(PipeTarget.ToDelegate(line => lines.Writer.TryWrite(line)))
+            .ExecuteAsync(Ct, graceful.Token);
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            using var json = JsonDocument.Parse(await lines.Reader.ReadAsync(timeout.Token));
+            var root = json.RootElement;
+            Assert.Equal(new Uri($"http://127.0.0.1:{ports[0]}/"), new Uri(root.GetProperty("liveavatar").GetProperty("baseUrl").GetString()!));
+            Assert.Equal(new Uri($"http://127.0.0.1:{ports[1]}/"), new Uri(root.GetProperty("heygen").GetProperty("baseUrl").GetString()!));
+            Assert.Equal(new Uri($"http://127.0.0.1:{ports[2]}/"), new Uri(root.GetProperty("deepgram").GetProperty("baseUrl").GetString()!));
+            Assert.Equal(new Uri($"http://127.0.0.1:{ports[3]}/"), new Uri(root.GetProperty("gemini").GetProperty("baseUrl").GetString()!));
+
+            // Called on the chosen ports directly, not through the printed URLs.
+            using var http = new HttpClient();
+            using var avatars = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ports[0]}/v1/avatars/public");
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(avatars, Ct)).StatusCode);
+
+            using var token = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{ports[1]}/v1/streaming.create_token");
+            token.Headers.Add("X-Api-Key", root.GetProperty("heygen").GetProperty("apiKey").GetString());
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(token, Ct)).StatusCode);
+
+            using var grant = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{ports[2]}/v1/auth/grant") { Content = JsonContent.Create(new { ttl_seconds = 30 }) };
+            grant.Headers.TryAddWithoutValidation("Authorization", $"Token {root.GetProperty("deepgram").GetProperty("apiKey").GetString()}");
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(grant, Ct)).StatusCode);
+
+            using var model = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ports[3]}/v1beta/models/gemini-2.5-flash");
+            model.Headers.Add("x-goog-api-key", root.GetProperty("gemini").GetProperty("apiKey").GetString());
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(model, Ct)).StatusCode);
+        }
+        finally
+        {
+            await graceful.CancelAsync();
+            try
+            {
+                await run;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Emulate_on_a_port_in_use_fails_with_a_clear_message()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        using var cli = new CliProcess();
+
+        var (exitCode, output) = await cli.RunAsync(["emulate", "--gemini-port", port.ToString(CultureInfo.InvariantCulture)], cancellationToken: Ct);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("The emulators could not start", output, StringComparison.Ordinal);
+        Assert.Contains(port.ToString(CultureInfo.InvariantCulture), output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Ports the OS reports free now (held together so they differ, then released for the CLI to bind).</summary>
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        try
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Start();
+            }
+
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Dispose();
+            }
         }
     }
 }

@@ -71,6 +71,6 @@ public sealed class DependencyInjectionTests
         Assert.Contains("-c:v libx264 -preset veryfast -tune zerolatency -crf 23 -g 30 -keyint_min 30 -sc_threshold 0", arguments, StringComparison.Ordinal);
         Assert.Contains("-maxrate 2500k -bufsize 5000k", arguments, StringComparison.Ordinal);
         Assert.Contains("-disposition:a:1 0", arguments, StringComparison.Ordinal);
-        Assert.EndsWith("-movflags +frag_keyframe+empty_moov+default_base_moof -flush_packets 1 -f mp4 pipe:1", arguments, StringComparison.Ordinal);
+        Assert.EndsWith("-movflags +frag_keyframe+empty_moov+default_base_moof -frag_duration 500000 -flush_packets 1 -f mp4 pipe:1", arguments, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using AvatarKit.Recording.Session;
 using AvatarKit.Recording.Tests.Support;
 
@@ -101,6 +102,79 @@ public sealed class FailureTests : IDisposable
         var second = await MediaProbe.ProbeAsync(segments[1]);
         Assert.InRange(second.Duration + first.Duration, end.TotalSeconds - 1.1, end.TotalSeconds + 0.1);
         Assert.InRange(result.Duration.TotalSeconds, end.TotalSeconds - 0.05, end.TotalSeconds + 0.05);
+        await viewer.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_clip_spanning_an_encoder_crash_covers_its_whole_range_from_both_segments_in_time()
+    {
+        MediaProbe.SkipWithoutFfmpeg();
+        var ct = TestContext.Current.CancellationToken;
+        await using var avatar = await SyntheticAvatar.JoinAsync(_server, "span");
+        var viewer = await _server.JoinAsync("span", "recorder", ct);
+        var session = new FakeAvatarSession(viewer, "avatar");
+        var options = _output.Options(o =>
+        {
+            o.ClipPreRoll = TimeSpan.FromMilliseconds(300);
+            o.ClipPostRoll = TimeSpan.FromMilliseconds(500);
+        });
+        var recording = (FfmpegSessionRecording)await new FfmpegSessionRecorder(options).StartAsync(new SessionRecordingRequest { SessionId = "span", Avatar = session }, ct);
+        await recording.SourcesStarted.WaitAsync(ct);
+
+        // The answer runs from 1.0 s to 5.0 s; the live ffmpeg is killed at 3.2 s, in the middle of it.
+        var killAt = TimeSpan.FromSeconds(3.2);
+        await avatar.PublishAsync(TimeSpan.Zero, TimeSpan.FromSeconds(7), Pacing.RealTime(), onStep: t =>
+        {
+            if (t == TimeSpan.FromSeconds(1))
+            {
+                session.RaiseSpeaking(started: true, "a long answer");
+            }
+            else if (t == killAt)
+            {
+                Process.GetProcessById(recording.EncoderProcessId).Kill(); // SIGKILL
+            }
+            else if (t == TimeSpan.FromSeconds(5))
+            {
+                session.RaiseSpeaking(started: false, "a long answer");
+            }
+
+            return Task.CompletedTask;
+        });
+        await Pacing.UntilReceivedAsync(recording, TimeSpan.FromSeconds(7));
+        var result = await recording.CompleteAsync(ct);
+        Assert.Equal(2, recording.SegmentFiles.Count);
+
+        var clip = Assert.Single(result.Clips);
+        Assert.Equal("a long answer", clip.Text);
+        Assert.InRange(clip.Start.TotalSeconds, 0.7 - 0.1, 0.7 + 0.05);
+        Assert.InRange(clip.End.TotalSeconds, 5.5 - 0.1, 5.5 + 0.05);
+        var length = (clip.End - clip.Start).TotalSeconds;
+        var probe = await MediaProbe.ProbeAsync(clip.FilePath);
+        Assert.Equal(("h264", 1280, 720), (probe.Video.Codec, probe.Video.Width, probe.Video.Height));
+        Assert.InRange(probe.Duration, length - 0.1, length + 0.1);
+
+        // Beeps (and white frames) from before the crash and after the restart sit where the session had them:
+        // the part the crashed encoder lost is held, not cut out, so nothing after the splice moves.
+        var beeps = MediaProbe.BeepOnsets(await MediaProbe.DecodeAudioAsync(clip.FilePath));
+        var white = await MediaProbe.WhiteFrameOnsetsAsync(clip.FilePath);
+        double[] expected = [.. new[] { 1.4, 2.4, 3.4, 4.4, 5.4 }.Select(b => b - clip.Start.TotalSeconds)];
+        Assert.All(beeps, b => Assert.Contains(expected, e => Math.Abs(b - e) <= 0.040));
+        Assert.All(white, w => Assert.Contains(expected, e => Math.Abs(w - e) <= 0.045));
+        Assert.Contains(beeps, b => Math.Abs(b - expected[0]) <= 0.040);
+        Assert.Contains(beeps, b => Math.Abs(b - expected[3]) <= 0.040);
+        Assert.Contains(beeps, b => Math.Abs(b - expected[4]) <= 0.040);
+        Assert.Contains(white, w => Math.Abs(w - expected[3]) <= 0.045);
+
+        // The sidecar says which stretch the crash lost.
+        using var sidecar = JsonDocument.Parse(await File.ReadAllTextAsync(result.SidecarFilePath!, ct));
+        Assert.Equal(2, sidecar.RootElement.GetProperty("segments").GetArrayLength());
+        var restartedAt = TimeSpan.FromSeconds(sidecar.RootElement.GetProperty("segments")[1].GetProperty("startSeconds").GetDouble());
+        var gap = Assert.Single(Assert.Single(sidecar.RootElement.GetProperty("clips").EnumerateArray()).GetProperty("gaps").EnumerateArray());
+        Assert.Equal(restartedAt.TotalSeconds, gap.GetProperty("endSeconds").GetDouble(), 3);
+        Assert.InRange(gap.GetProperty("startSeconds").GetDouble(), restartedAt.TotalSeconds - 2, restartedAt.TotalSeconds);
+        Assert.InRange(restartedAt.TotalSeconds, 2.6, 3.6);
+        Assert.Contains("encoder crashed", gap.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        TestContext.Current.TestOutputHelper?.WriteLine($"restart at {restartedAt.TotalSeconds:0.000} s, lost from {gap.GetProperty("startSeconds").GetDouble():0.000} s; beeps {string.Join(", ", beeps.Select(b => b.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))}");
         await viewer.DisposeAsync();
     }
 

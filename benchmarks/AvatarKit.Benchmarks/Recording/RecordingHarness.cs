@@ -13,8 +13,9 @@ namespace AvatarKit.Benchmarks.Recording;
 
 /// <summary>
 /// Recorder harness (one run each, numbers printed): CPU of the recorder against bare ffmpeg encoding
-/// the same 720p25 frames, several concurrent live recordings on this machine, and RSS drift of a live
-/// recording. Durations come from <c>AVATARKIT_REC_SECONDS</c> (default 20 s; the full figures use 600).
+/// the same 720p25 frames, several concurrent live recordings on this machine, and a live soak (RSS over time,
+/// A/V sync at start, middle and end). Durations come from <c>AVATARKIT_REC_SECONDS</c> (default 20 s; the full
+/// figures use 600).
 /// Run: <c>dotnet run -c Release --project benchmarks/AvatarKit.Benchmarks -- --filter '*RecordingHarness*'</c>.
 /// </summary>
 [Config(typeof(HarnessConfig))]
@@ -22,7 +23,11 @@ public class RecordingHarness
 {
     private const int Fps = 25;
     private static readonly TimeSpan FrameDuration = TimeSpan.FromMilliseconds(40);
+    /// <summary>The frame of each second that is white in the soak (0.4 s), where the beep starts.</summary>
+    private const int MarkerFrame = 10;
+    private static readonly double[] RssReportPoints = [0.02, 0.1, 0.25, 0.5, 0.75, 1.0];
     private readonly VideoFrame[] _frames = new VideoFrame[Fps * 2];
+    private VideoFrame _white = null!;
     private string _directory = string.Empty;
 
     private static int Seconds => int.TryParse(Environment.GetEnvironmentVariable("AVATARKIT_REC_SECONDS"), CultureInfo.InvariantCulture, out var s) ? s : 20;
@@ -50,12 +55,18 @@ public class RecordingHarness
             frame.PlaneV.Fill(128);
             _frames[n] = frame;
         }
+
+        _white = VideoFrame.Rent(1280, 720, VideoPixelFormat.I420, TimeSpan.Zero);
+        _white.PlaneY.Fill(235);
+        _white.PlaneU.Fill(128);
+        _white.PlaneV.Fill(128);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
         Array.ForEach(_frames, f => f?.Dispose());
+        _white.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -144,13 +155,17 @@ public class RecordingHarness
         Report($"CPU {usage}; = {usage.TotalCpu.TotalSeconds / usage.Wall.TotalSeconds * 100 / Environment.ProcessorCount:0}% of the machine");
     }
 
-    /// <summary>RSS of this process and of ffmpeg during one live recording.</summary>
+    /// <summary>
+    /// The soak: one live recording of <c>AVATARKIT_REC_SECONDS</c> (at least 30 s) whose frames carry a white marker
+    /// frame and whose audio carries a beep at 0.4 s of every second. Reports RSS of this process and of ffmpeg over
+    /// time, then decodes the file and reports A/V sync (beep onset minus white-frame onset) at start, middle and end.
+    /// </summary>
     [Benchmark]
-    public async Task RssDuringLiveRecording()
+    public async Task LiveSoakRssAndSync()
     {
-        var media = TimeSpan.FromSeconds(Math.Max(Seconds * 3, 30));
+        var media = TimeSpan.FromSeconds(Math.Max(Seconds, 30));
         var recording = (FfmpegSessionRecording)await new FfmpegSessionRecorder(new RecordingOptions { OutputDirectory = _directory }).StartAsync(
-            new SessionRecordingRequest { SessionId = "rss", Video = Paced(Video(media, recording: null)), Audio = Paced(Audio(media)) });
+            new SessionRecordingRequest { SessionId = "soak", Video = Paced(Video(media, recording: null, markers: true)), Audio = Paced(Audio(media, beeps: true)) });
         List<(double At, long Self, long Ffmpeg)> samples = [];
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < media)
@@ -161,8 +176,31 @@ public class RecordingHarness
         }
 
         var result = await recording.CompleteAsync();
-        var settled = samples.SkipWhile(s => s.At < 10).ToList();
-        Report($"RSS over {media.TotalSeconds:0} s live ({result.DroppedVideoFrames} dropped): dotnet {Mb(settled[0].Self)} -> {Mb(settled[^1].Self)} MB (max {Mb(settled.Max(s => s.Self))}), ffmpeg {Mb(settled[0].Ffmpeg)} -> {Mb(settled[^1].Ffmpeg)} MB (max {Mb(settled.Max(s => s.Ffmpeg))}), from 10 s on");
+        Report($"soak of {media.TotalSeconds:0} s live: {result.DroppedVideoFrames} video frames dropped, duration {result.Duration.TotalSeconds:0.000} s");
+        Report("RSS over time (s: dotnet MB / ffmpeg MB): " + string.Join(", ", RssReportPoints
+            .Select(f => samples[Math.Min(samples.Count - 1, (int)(f * samples.Count))])
+            .Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.At:0}: {Mb(s.Self)} / {Mb(s.Ffmpeg)}"))));
+        var tenth = Math.Max(1, samples.Count / 10);
+        double Drift(Func<(double At, long Self, long Ffmpeg), long> value) =>
+            (Median(samples.Skip(samples.Count - tenth).Select(value)) - Median(samples.Skip(tenth).Take(tenth).Select(value))) / 1048576.0;
+        Report(string.Create(CultureInfo.InvariantCulture, $"RSS drift (median of the last tenth minus the second tenth): dotnet {Drift(s => s.Self):0.0} MB, ffmpeg {Drift(s => s.Ffmpeg):0.0} MB; max dotnet {Mb(samples.Max(s => s.Self))} MB, max ffmpeg {Mb(samples.Max(s => s.Ffmpeg))} MB"));
+
+        var sync = await SyncProbe.MeasureAsync(result.SessionFilePath);
+        Report($"markers found: {sync.Count} white frames paired with beeps, of {(int)media.TotalSeconds} written");
+        var third = Math.Max(1, Math.Min(10, sync.Count / 3));
+        foreach (var (name, part) in new[] { ("start", sync.Take(third)), ("middle", sync.Skip((sync.Count - third) / 2).Take(third)), ("end", sync.Skip(sync.Count - third)) })
+        {
+            var list = part.ToList();
+            Report(string.Create(CultureInfo.InvariantCulture, $"A/V sync at {name} ({list[0].Video:0.0}-{list[^1].Video:0.0} s, {list.Count} markers): beep - frame = {list.Average(p => p.SkewMs):0.0} ms mean, {list.Max(p => Math.Abs(p.SkewMs)):0.0} ms max |skew|; frame vs. its source timestamp {list.Average(p => p.VideoLateMs):0.0} ms"));
+        }
+
+        Report(string.Create(CultureInfo.InvariantCulture, $"A/V sync over the whole run: max |skew| {sync.Max(p => Math.Abs(p.SkewMs)):0.0} ms (target <= 40 ms)"));
+    }
+
+    private static double Median(IEnumerable<long> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
     }
 
     private static string Mb(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture);
@@ -218,7 +256,7 @@ public class RecordingHarness
         }
     }
 
-    private async IAsyncEnumerable<VideoFrame> Video(TimeSpan media, FfmpegSessionRecording?[]? recording, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private async IAsyncEnumerable<VideoFrame> Video(TimeSpan media, FfmpegSessionRecording?[]? recording, bool markers = false, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         for (var n = 0; n < media / FrameDuration; n++)
         {
@@ -228,18 +266,26 @@ public class RecordingHarness
                 await Task.Delay(2, cancellationToken);
             }
 
-            yield return _frames[n % _frames.Length].Clone(t);
+            yield return (markers && n % Fps == MarkerFrame ? _white : _frames[n % _frames.Length]).Clone(t);
         }
     }
 
-    private static async IAsyncEnumerable<AudioFrame> Audio(TimeSpan media, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private static async IAsyncEnumerable<AudioFrame> Audio(TimeSpan media, bool beeps = false, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await Task.Yield();
         for (var t = TimeSpan.Zero; t < media; t += TimeSpan.FromMilliseconds(20))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var frame = AudioFrame.Rent(AudioFormat.Pcm16Mono48kHz, 1920, t);
-            frame.Samples.Clear();
+            var samples = frame.Samples;
+            var first = (long)Math.Round(t.TotalSeconds * 48_000);
+            for (var i = 0; i < samples.Length; i++)
+            {
+                // A 100 ms 1 kHz beep starting with the marker frame.
+                var s = first + i;
+                samples[i] = beeps && s % 48_000 is >= MarkerFrame * 1_920 and < (MarkerFrame * 1_920) + 4_800 ? (short)(16_000 * Math.Sin(2 * Math.PI * 1_000 * s / 48_000)) : (short)0;
+            }
+
             yield return frame;
         }
     }
@@ -254,7 +300,8 @@ public class RecordingHarness
                 .WithLaunchCount(1)
                 .WithWarmupCount(0)
                 .WithIterationCount(1)
-                .WithToolchain(InProcessEmitToolchain.Instance));
+                // The default in-process toolchain gives up after five minutes; the soak runs ten and more.
+                .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(2), logOutput: true)));
         }
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AvatarKit.Cli.Hosting;
@@ -12,6 +13,7 @@ namespace AvatarKit.Cli.Commands;
 /// <c>emulate</c>: starts every emulator on loopback, prints their base URLs and the environment
 /// variables that point AvatarKit (or any other client) at them, and runs until Ctrl+C. With
 /// <c>--json</c> the first line of stdout is one JSON object: emulator name → <c>{ baseUrl, apiKey }</c>.
+/// Ports are free ones the OS picks unless chosen (<c>--base-port</c>, <c>--deepgram-port</c>…).
 /// </summary>
 internal static class EmulateCommand
 {
@@ -28,20 +30,66 @@ internal static class EmulateCommand
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object (emulator → base URL and API key) as the first line of stdout." };
         var liveKit = new Option<bool>("--livekit") { Description = "Also start a fake LiveKit server (needs Node.js) and put the avatars' rooms in it, so any LiveKit client can join." };
-        var command = new Command("emulate", "Start local emulators of LiveAvatar, HeyGen Streaming, Deepgram and Gemini and print how to use them; runs until Ctrl+C.") { json, liveKit };
-        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, global, env => RunAsync(parse.GetValue(json), parse.GetValue(liveKit), env, ct)));
+        var basePort = PortOption("--base-port", "Put the emulators on consecutive ports from this one, in the order liveavatar, heygen, deepgram, gemini, livekit (default: free ports the OS picks).", IPEndPoint.MaxPort - (Variables.Length - 1));
+        var ports = Variables.Select(v => PortOption($"--{v.Name}-port", $"The {v.Name} emulator's port (overrides --base-port).", IPEndPoint.MaxPort)).ToArray();
+        var command = new Command("emulate", "Start local emulators of LiveAvatar, HeyGen Streaming, Deepgram and Gemini and print how to use them; runs until Ctrl+C.") { json, liveKit, basePort };
+        foreach (var port in ports)
+        {
+            command.Options.Add(port);
+        }
+
+        command.SetAction((parse, ct) =>
+        {
+            var first = parse.GetValue(basePort);
+            var chosen = Variables.Select((v, i) => parse.GetValue(ports[i]) ?? (first is { } b ? b + i : 0)).ToArray();
+            return CommandRunner.RunAsync(parse, global, env => RunAsync(parse.GetValue(json), parse.GetValue(liveKit), chosen, env, ct));
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(bool json, bool liveKit, CliEnvironment environment, CancellationToken cancellationToken)
+    private static Option<int?> PortOption(string name, string description, int max)
+    {
+        var option = new Option<int?>(name) { Description = description };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } port && (port < 1 || port > max))
+            {
+                result.AddError($"{name} must be between 1 and {max}.");
+            }
+        });
+        return option;
+    }
+
+    private static async Task<int> RunAsync(bool json, bool liveKit, int[] ports, CliEnvironment environment, CancellationToken cancellationToken)
     {
         if (liveKit && FakeLiveKitServer.UnavailableReason is { } reason)
         {
             throw new CliException($"The fake LiveKit server cannot start: {reason}", ExitCodes.Failed);
         }
 
-        await using var liveKitServer = liveKit ? await FakeLiveKitServer.StartAsync(environment.LoggerFactory, cancellationToken) : null;
-        await using var sandbox = await AvatarKitSandbox.StartAsync(new SandboxOptions { HeyGenStreaming = true, Rooms = liveKitServer }, cancellationToken);
+        var sandboxOptions = new SandboxOptions { HeyGenStreaming = true };
+        (sandboxOptions.Ports.LiveAvatar, sandboxOptions.Ports.HeyGen, sandboxOptions.Ports.Deepgram, sandboxOptions.Ports.Gemini) = (ports[0], ports[1], ports[2], ports[3]);
+        FakeLiveKitServer? liveKitServer = null;
+        AvatarKitSandbox sandbox;
+        try
+        {
+            liveKitServer = liveKit ? await FakeLiveKitServer.StartAsync(ports[4], environment.LoggerFactory, cancellationToken) : null;
+            sandboxOptions.Rooms = liveKitServer;
+            sandbox = await AvatarKitSandbox.StartAsync(sandboxOptions, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            if (liveKitServer is not null)
+            {
+                await liveKitServer.DisposeAsync();
+            }
+
+            // Kestrel reports a taken port as an IOException ("address already in use").
+            throw new CliException($"The emulators could not start: {ex.Message}", ExitCodes.Failed, ex);
+        }
+
+        await using var ownedLiveKit = liveKitServer;
+        await using var ownedSandbox = sandbox;
         var endpoints = new Dictionary<string, SandboxEndpoint>(sandbox.Endpoints, StringComparer.Ordinal);
         if (liveKitServer is not null)
         {

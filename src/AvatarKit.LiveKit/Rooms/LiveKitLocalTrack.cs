@@ -24,11 +24,14 @@ internal abstract class LiveKitLocalTrack : IAsyncDisposable
     /// <summary>Gets the published track.</summary>
     public RoomTrack Track { get; }
 
+    /// <summary>Gets the native track's handle id.</summary>
+    internal ulong TrackId => _track.Id;
+
     /// <summary>Gets the native source's handle id.</summary>
     protected ulong SourceId => _source.Id;
 
     /// <summary>Gets a value indicating whether the track was unpublished.</summary>
-    protected bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>Creates the track of a source and publishes it.</summary>
     /// <param name="localParticipant">The local participant.</param>

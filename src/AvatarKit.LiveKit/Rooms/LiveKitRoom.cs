@@ -70,6 +70,9 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
     /// <inheritdoc />
     public event EventHandler<RoomConnectionStateEventArgs>? ConnectionStateChanged;
 
+    /// <summary>Raised when the server reports a participant's connection quality (this client's own included), every few seconds.</summary>
+    public event EventHandler<LiveKitConnectionQualityEventArgs>? ConnectionQualityChanged;
+
     /// <inheritdoc />
     public string Name { get; }
 
@@ -196,6 +199,27 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         return track;
     }
 
+    /// <summary>Publishes a local audio track and streams <paramref name="input"/> into it (a microphone, a WAV file, any <see cref="IAudioInput"/>).</summary>
+    /// <param name="name">The track's name.</param>
+    /// <param name="input">The audio to stream; captured in <paramref name="format"/> (converted here if the input delivers another format).</param>
+    /// <param name="format">The format to publish; 48 kHz mono (LiveKit's native rate, no resampling) when null.</param>
+    /// <param name="cancellationToken">Cancels publishing and, later, stops streaming (the track stays published until disposed).</param>
+    /// <returns>The streaming track: its <see cref="LiveKitAudioInputTrack.Completion"/> says when the input ended; dispose it to stop and unpublish.</returns>
+    public async Task<LiveKitAudioInputTrack> PublishAudioAsync(string name, IAudioInput input, AudioFormat? format = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(input);
+        ThrowIfNotConnected();
+        var track = await LiveKitLocalAudioTrack.PublishAsync(_localParticipant, LocalIdentity, name, format ?? AudioFormat.Pcm16Mono48kHz, cancellationToken).ConfigureAwait(false);
+        var streaming = new LiveKitAudioInputTrack(track, input, cancellationToken);
+        lock (_gate)
+        {
+            _localTracks.Add(streaming);
+        }
+
+        return streaming;
+    }
+
     /// <inheritdoc />
     public async Task<ILocalVideoTrack> PublishVideoAsync(string name, int width, int height, CancellationToken cancellationToken = default)
     {
@@ -210,6 +234,32 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         }
 
         return track;
+    }
+
+    /// <summary>Reads the WebRTC statistics of a subscribed remote track or of a track this room published.</summary>
+    /// <param name="track">The track.</param>
+    /// <param name="cancellationToken">Cancels waiting for the report.</param>
+    /// <returns>One entry per RTP stream of the track (usually one), with cumulative counters.</returns>
+    /// <exception cref="InvalidOperationException">The track is neither subscribed nor published by this room.</exception>
+    public async Task<IReadOnlyList<LiveKitRtpStats>> GetTrackStatsAsync(RoomTrack track, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(track);
+        ThrowIfNotConnected();
+        ulong handle;
+        lock (_gate)
+        {
+            handle = _localTracks.Select(t => t is LiveKitAudioInputTrack input ? input.Inner : t).OfType<LiveKitLocalTrack>().FirstOrDefault(t => t.Track.Sid == track.Sid && !t.IsDisposed)?.TrackId
+                ?? (_participants.TryGetValue(track.ParticipantIdentity, out var participant) && participant.Tracks.TryGetValue(track.Sid, out var state) ? state.Subscribed?.Id : null)
+                ?? throw new InvalidOperationException($"Track {track.Sid} of '{track.ParticipantIdentity}' is neither subscribed nor published in room '{Name}'.");
+        }
+
+        var callback = (await _client.RequestAsync(id => new FfiRequest { GetStats = new GetStatsRequest { TrackHandle = handle, RequestAsyncId = id } }, cancellationToken).ConfigureAwait(false)).GetStats;
+        if (callback.HasError)
+        {
+            throw new LiveKitException($"LiveKit could not read the statistics of track {track.Sid}: {callback.Error}");
+        }
+
+        return LiveKitRtpStats.FromReport(callback.Stats);
     }
 
     /// <inheritdoc />
@@ -319,6 +369,9 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
                 break;
             case RoomEvent.MessageOneofCase.DataPacketReceived:
                 OnDataPacket(roomEvent.DataPacketReceived);
+                break;
+            case RoomEvent.MessageOneofCase.ConnectionQualityChanged:
+                OnConnectionQuality(roomEvent.ConnectionQualityChanged);
                 break;
             case RoomEvent.MessageOneofCase.Reconnecting:
                 SetState(RoomConnectionState.Reconnecting, "reconnecting");
@@ -647,6 +700,18 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
 
         var sender = string.IsNullOrEmpty(packet.ParticipantIdentity) ? null : packet.ParticipantIdentity;
         DataReceived?.Invoke(this, new RoomDataEventArgs(new RoomDataPacket(payload, user.HasTopic ? user.Topic : null, sender)));
+    }
+
+    private void OnConnectionQuality(global::LiveKit.Proto.ConnectionQualityChanged changed)
+    {
+        var quality = changed.Quality switch
+        {
+            ConnectionQuality.QualityExcellent => LiveKitConnectionQuality.Excellent,
+            ConnectionQuality.QualityGood => LiveKitConnectionQuality.Good,
+            ConnectionQuality.QualityLost => LiveKitConnectionQuality.Lost,
+            _ => LiveKitConnectionQuality.Poor,
+        };
+        ConnectionQualityChanged?.Invoke(this, new LiveKitConnectionQualityEventArgs(changed.ParticipantIdentity, quality));
     }
 
     // Disconnection is reported by the Disconnected event, which carries the reason.

@@ -51,7 +51,20 @@ internal sealed record SidecarSegment(string File, double StartSeconds, double E
 /// <param name="EndSeconds">End in session media time (post-roll included).</param>
 /// <param name="Text">What the avatar said, when known.</param>
 /// <param name="Transcript">The transcript lines of the turn.</param>
-internal sealed record SidecarClip(string File, double StartSeconds, double EndSeconds, string? Text, IReadOnlyList<SidecarLine> Transcript);
+/// <param name="Gaps">Stretches of the range the session files do not hold (an encoder crash during the answer); omitted when none.</param>
+internal sealed record SidecarClip(
+    string File,
+    double StartSeconds,
+    double EndSeconds,
+    string? Text,
+    IReadOnlyList<SidecarLine> Transcript,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SidecarGap>? Gaps = null);
+
+/// <summary>A stretch of session media time that was lost; the clip covers it with the last picture and silence.</summary>
+/// <param name="StartSeconds">Start in session media time.</param>
+/// <param name="EndSeconds">End in session media time.</param>
+/// <param name="Reason">Why it is missing.</param>
+internal sealed record SidecarGap(double StartSeconds, double EndSeconds, string Reason);
 
 /// <summary>One transcript line.</summary>
 /// <param name="AtSeconds">Media time when it was added.</param>

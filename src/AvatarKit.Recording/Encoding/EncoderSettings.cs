@@ -8,6 +8,11 @@ internal sealed record EncoderSettings(string FfmpegPath, RecordingOptions Optio
 {
     public const int AudioSampleRate = 48_000;
 
+    /// <summary>The longest fragment of the session file: what a killed process may lose, at most.</summary>
+    public static readonly TimeSpan MaxFragment = TimeSpan.FromMilliseconds(500);
+
+    private static string FragmentMicroseconds => (MaxFragment.Ticks / 10).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Builds the live encoder's command line: raw I420 on stdin, PCM16 48 kHz mono on each audio pipe, fragmented MP4 on stdout.</summary>
     /// <returns>The arguments, one per element (no quoting needed).</returns>
     public IReadOnlyList<string> BuildArguments()
@@ -49,7 +54,7 @@ internal sealed record EncoderSettings(string FfmpegPath, RecordingOptions Optio
             args.AddRange(["-preset", o.Preset, "-tune", "zerolatency", "-crf", o.Crf.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        // One keyframe per second and no scene-cut keyframes: fixed one-second fragments, so a crash loses at most one second.
+        // One keyframe per second and no scene-cut keyframes: fixed one-second GOPs (clips cut with -c copy start within a second).
         args.AddRange(["-g", fps, "-keyint_min", fps, "-sc_threshold", "0"]);
         args.AddRange(["-maxrate", $"{o.MaxVideoBitrateKbps}k", "-bufsize", $"{o.MaxVideoBitrateKbps * 2}k", "-pix_fmt", "yuv420p"]);
         args.AddRange(["-c:a", "aac", "-b:a", $"{o.AudioBitrateKbps}k"]);
@@ -59,9 +64,11 @@ internal sealed record EncoderSettings(string FfmpegPath, RecordingOptions Optio
         }
 
         // empty_moov + frag_keyframe: the file is playable after every fragment, and needs no seeking, so it can go to a pipe.
+        // frag_duration: also end a fragment every half second (mid-GOP), so a killed process loses at most half a
+        // second plus what sat in the encoder, not a whole GOP (about 1 KB/s of extra fragment headers).
         // flush_packets: hand every finished piece to the pipe at once instead of holding up to 32 KB in ffmpeg's
         // I/O buffer, so a kill never loses the header or a finished fragment (at 2.5 Mbit/s that is about 0.1 s).
-        args.AddRange(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-flush_packets", "1", "-f", "mp4", "pipe:1"]);
+        args.AddRange(["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-frag_duration", FragmentMicroseconds, "-flush_packets", "1", "-f", "mp4", "pipe:1"]);
         return args;
     }
 }

@@ -683,23 +683,50 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
                 await Task.Delay(TimeSpan.FromMilliseconds(100), _time).ConfigureAwait(false);
             }
 
-            Segment segment;
+            // Usually one segment; several when the encoder was restarted during the answer.
+            var written = _timeline.Written;
+            Segment[] spanned;
             lock (_gate)
             {
-                segment = _segments.LastOrDefault(s => s.Start <= start) ?? _segments[0];
+                spanned = [.. _segments.Where(s => s.Start < end && (s.End ?? written) > start)];
             }
 
-            var segmentEnd = segment.End ?? _timeline.Written;
-            end = end > segmentEnd ? segmentEnd : end;
+            if (spanned.Length == 0)
+            {
+                continue;
+            }
+
+            var lastEnd = spanned[^1].End ?? written;
+            end = end > lastEnd ? lastEnd : end;
             if (end - start < TimeSpan.FromMilliseconds(100))
             {
                 continue;
             }
 
             var path = UniqueClipPath(clip.WallStart);
+            List<SidecarGap>? gaps = null;
             try
             {
-                await ClipCutter.CutAsync(_ffmpegPath, segment.File, path, start - segment.Start, end - start, _options, CancellationToken.None).ConfigureAwait(false);
+                if (spanned.Length == 1)
+                {
+                    await ClipCutter.CutAsync(_ffmpegPath, spanned[0].File, path, start - spanned[0].Start, end - start, _options, CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    // On the frame grid (segments start on it), so that every part is whole frames long.
+                    var frame = TimeSpan.FromTicks(TimeSpan.TicksPerSecond / _options.FrameRate);
+                    start = TimeSpan.FromTicks(start.Ticks / frame.Ticks * frame.Ticks);
+                    end = TimeSpan.FromTicks((end.Ticks + frame.Ticks - 1) / frame.Ticks * frame.Ticks);
+                    end = end > lastEnd ? lastEnd : end;
+                    gaps = await CrashGapsAsync(spanned, start).ConfigureAwait(false);
+                    var parts = spanned.Select(s =>
+                    {
+                        var from = s.Start > start ? s.Start : start;
+                        var to = s.End is { } e && e < end ? e : end;
+                        return new ClipPart(s.File, from - s.Start, to - from);
+                    }).ToList();
+                    await ClipCutter.CutAcrossAsync(_ffmpegPath, parts, path, _options, CancellationToken.None).ConfigureAwait(false);
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -712,9 +739,33 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
             {
                 _clips.Add(new RecordedClip(path, start, end, clip.Text));
                 var lines = _transcript.Where(l => l.AtSeconds >= start.TotalSeconds && l.AtSeconds <= end.TotalSeconds).ToList();
-                _sidecarClips.Add(new SidecarClip(Path.GetFileName(path), start.TotalSeconds, end.TotalSeconds, clip.Text, lines));
+                _sidecarClips.Add(new SidecarClip(Path.GetFileName(path), start.TotalSeconds, end.TotalSeconds, clip.Text, lines, gaps));
             }
         }
+    }
+
+    /// <summary>
+    /// The media each crashed segment of a clip lost: from where its file really ends (its last complete
+    /// fragment) to where the next segment starts. The clip holds the last picture and is silent there.
+    /// </summary>
+    private async Task<List<SidecarGap>> CrashGapsAsync(Segment[] spanned, TimeSpan clipStart)
+    {
+        List<SidecarGap> gaps = [];
+        foreach (var segment in spanned[..^1])
+        {
+            var nominalEnd = segment.End!.Value;
+            var playable = await ClipCutter.PlayableDurationAsync(_ffmpegPath, segment.File, CancellationToken.None).ConfigureAwait(false);
+
+            // When ffprobe cannot tell, say what is certain: at most the last fragment plus the encoder's queue was lost.
+            var lostFrom = playable is { } p ? segment.Start + p : nominalEnd - EncoderSettings.MaxFragment;
+            lostFrom = lostFrom < clipStart ? clipStart : lostFrom;
+            if (lostFrom < nominalEnd)
+            {
+                gaps.Add(new SidecarGap(lostFrom.TotalSeconds, nominalEnd.TotalSeconds, "The encoder crashed and was restarted; this media was lost with it (the clip holds the last picture and is silent here)."));
+            }
+        }
+
+        return gaps;
     }
 
     private string UniqueClipPath(DateTimeOffset wallStart)

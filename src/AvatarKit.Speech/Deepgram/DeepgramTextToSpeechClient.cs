@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Globalization;
+using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,8 +14,9 @@ namespace AvatarKit.Speech.Deepgram;
 /// <summary>
 /// Deepgram Aura text-to-speech as a Microsoft.Extensions.AI <see cref="ITextToSpeechClient"/>, returning
 /// PCM16 mono at the requested rate. The REST endpoint is streamed: each chunk is delivered as it
-/// arrives. <see cref="ConnectAsync"/> opens the speak WebSocket (Speak, Flush, Clear) for text that is
-/// itself streamed, such as an LLM answer.
+/// arrives. Text that is itself streamed, such as an LLM answer, is spoken over the speak WebSocket by
+/// the <see cref="GetStreamingAudioAsync(IAsyncEnumerable{string}, TextToSpeechOptions?, CancellationToken)"/>
+/// overload, or sentence by sentence through a session from <see cref="ConnectAsync"/> (Speak, Flush, Clear).
 /// </summary>
 /// <remarks>
 /// Audio arrives as <see cref="DataContent"/> with media type <c>audio/pcm;rate=N;channels=1</c>
@@ -112,6 +115,56 @@ public sealed class DeepgramTextToSpeechClient : ITextToSpeechClient
         }
     }
 
+    /// <summary>
+    /// Speaks text that is still being written (LLM tokens, for example) over one speak WebSocket: each
+    /// sentence is sent as soon as it is complete, a Flush follows the last one, and audio is yielded as it
+    /// arrives, so the first sentence is heard while later ones are still being written.
+    /// </summary>
+    /// <param name="textChunks">The text, in chunks of any size; sentences are found with <see cref="SentenceChunker"/>.</param>
+    /// <param name="options">The voice, speed and <c>sample_rate</c>; may be null.</param>
+    /// <param name="cancellationToken">Stops speaking: Deepgram is told to Clear what it has not sent yet, then the socket closes.</param>
+    /// <returns>PCM16 chunks (<see cref="TextToSpeechResponseUpdateKind.AudioUpdating"/>), in the order of the text.</returns>
+    /// <exception cref="DeepgramException">The connection was refused or closed with an error.</exception>
+    /// <remarks>
+    /// One Flush per answer keeps within Deepgram's limit of 20 flushes a minute; Aura speaks completed
+    /// sentences without one. Stopping the enumeration early also sends Clear. An exception thrown by
+    /// <paramref name="textChunks"/> ends the enumeration with that exception.
+    /// </remarks>
+    public async IAsyncEnumerable<TextToSpeechResponseUpdate> GetStreamingAudioAsync(
+        IAsyncEnumerable<string> textChunks, TextToSpeechOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(textChunks);
+        var session = await ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+        {
+            // The pump does not use the caller's token: cancelling a receive aborts the socket, and the
+            // Clear must still go out first.
+            using var stop = new CancellationTokenSource();
+            var audio = Channel.CreateBounded<TextToSpeechResponseUpdate>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
+            var pump = PumpSentencesAsync(session, textChunks, audio.Writer, stop.Token);
+            var finished = false;
+            try
+            {
+                await foreach (var update in audio.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    yield return update;
+                }
+
+                finished = true;
+            }
+            finally
+            {
+                if (!finished)
+                {
+                    await ClearQuietlyAsync(session).ConfigureAwait(false);
+                }
+
+                await stop.CancelAsync().ConfigureAwait(false);
+                await pump.ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Opens the speak WebSocket: send text as it comes, flush at sentence ends, clear on barge-in.</summary>
     /// <param name="options">The voice, speed and <c>sample_rate</c>; may be null.</param>
     /// <param name="cancellationToken">Cancels the connection attempt.</param>
@@ -123,6 +176,76 @@ public sealed class DeepgramTextToSpeechClient : ITextToSpeechClient
         var url = DeepgramTransport.BuildUri(_options.BaseUrl, "/v1/speak", webSocket: true, Query(options, rate, model, rest: false));
         var socket = await DeepgramTransport.ConnectAsync(url, _options.ApiKey!, cancellationToken).ConfigureAwait(false);
         return new DeepgramSpeakSession(socket, GetMediaType(rate), model, _logger);
+    }
+
+    /// <summary>Sends sentences and reads audio until the closing Flush is acknowledged; completes <paramref name="audio"/> (with the error, if any).</summary>
+    private static async Task PumpSentencesAsync(DeepgramSpeakSession session, IAsyncEnumerable<string> textChunks, ChannelWriter<TextToSpeechResponseUpdate> audio, CancellationToken cancellationToken)
+    {
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sending = SendSentencesAsync(session, textChunks, reading, cancellationToken);
+        try
+        {
+            await foreach (var update in session.ReadUpdatesAsync(reading.Token).ConfigureAwait(false))
+            {
+                if (update.Kind == TextToSpeechResponseUpdateKind.AudioUpdating)
+                {
+                    await audio.WriteAsync(update, cancellationToken).ConfigureAwait(false);
+                }
+                else if (update.Kind == TextToSpeechResponseUpdateKind.AudioUpdated)
+                {
+                    // The only Flush is the one after the last sentence: all audio is in.
+                    break;
+                }
+            }
+
+            await sending.ConfigureAwait(false);
+            audio.TryComplete();
+        }
+        catch (Exception ex)
+        {
+            // A failed text source cancels the read; report its error rather than the cancellation.
+            audio.TryComplete(sending.IsFaulted ? sending.Exception.InnerException ?? ex : ex);
+            try
+            {
+                await sending.ConfigureAwait(false);
+            }
+            catch (Exception sendError) when (sendError is OperationCanceledException || sending.IsFaulted)
+            {
+                // Already reported through the channel.
+            }
+        }
+    }
+
+    private static async Task SendSentencesAsync(DeepgramSpeakSession session, IAsyncEnumerable<string> textChunks, CancellationTokenSource reading, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var sentence in SentenceChunker.SplitAsync(textChunks, cancellationToken).ConfigureAwait(false))
+            {
+                // The trailing space keeps sentences apart: Deepgram concatenates what it is sent.
+                await session.SpeakAsync(sentence + " ", cancellationToken).ConfigureAwait(false);
+            }
+
+            await session.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await reading.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task ClearQuietlyAsync(DeepgramSpeakSession session)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await session.ClearAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The socket is already gone; nothing is left to clear.
+        }
     }
 
     /// <inheritdoc />

@@ -172,7 +172,7 @@ public sealed partial class DeepgramEmulator
         using var socket = await context.WebSockets.AcceptWebSocketAsync(SelectedSubProtocol(context)).ConfigureAwait(false);
         Interlocked.Increment(ref _speakConnections);
         using var writeLock = new SemaphoreSlim(1, 1);
-        var jobs = Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true });
+        var jobs = Channel.CreateUnbounded<SpeakJob?>(new UnboundedChannelOptions { SingleReader = true });
         var clearGeneration = 0;
         var flushSequence = 0;
         var clearSequence = 0;
@@ -193,17 +193,18 @@ public sealed partial class DeepgramEmulator
 
         Task SendJsonAsync(string json) => SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text);
 
-        // Flushes are synthesized in order by one worker, so a Clear can drop audio still pending.
+        // Sentences and flushes are synthesized in order by one worker, so a Clear can drop audio still pending.
         async Task SynthesizeLoopAsync()
         {
-            await foreach (var text in jobs.Reader.ReadAllAsync(aborted).ConfigureAwait(false))
+            await foreach (var job in jobs.Reader.ReadAllAsync(aborted).ConfigureAwait(false))
             {
-                if (text is null)
+                if (job is null)
                 {
                     break;
                 }
 
                 var generation = Volatile.Read(ref clearGeneration);
+                var text = job.Text.Trim();
                 var pcm = text.Length == 0 ? [] : await SynthesizeAsync(text, rate, aborted).ConfigureAwait(false);
                 var chunk = new AudioFormat(rate, 1).GetByteCount(Options.SpeakChunkDuration);
                 for (int offset = 0, index = 0; offset < pcm.Length && generation == Volatile.Read(ref clearGeneration); offset += chunk, index++)
@@ -220,7 +221,7 @@ public sealed partial class DeepgramEmulator
                     await SendAsync(pcm.AsMemory(offset, Math.Min(chunk, pcm.Length - offset)), WebSocketMessageType.Binary).ConfigureAwait(false);
                 }
 
-                if (generation == Volatile.Read(ref clearGeneration))
+                if (job.Flush && generation == Volatile.Read(ref clearGeneration))
                 {
                     var sequence = flushSequence++;
                     await SendJsonAsync(DeepgramWire.Write(w =>
@@ -274,14 +275,23 @@ public sealed partial class DeepgramEmulator
                         else
                         {
                             pending.Append(text);
+
+                            // Like Aura, speak a completed sentence without waiting for a Flush; the
+                            // Flush at the end of an answer then only forces out the rest.
+                            if (EndsSentence(pending))
+                            {
+                                jobs.Writer.TryWrite(new SpeakJob(pending.ToString(), Flush: false));
+                                pending.Clear();
+                            }
                         }
 
                         break;
                     case "Flush":
-                        jobs.Writer.TryWrite(pending.ToString());
+                        jobs.Writer.TryWrite(new SpeakJob(pending.ToString(), Flush: true));
                         pending.Clear();
                         break;
                     case "Clear":
+                        Log("speak connection: Clear received");
                         pending.Clear();
                         Interlocked.Increment(ref clearGeneration);
                         while (jobs.Reader.TryRead(out _))
@@ -325,6 +335,17 @@ public sealed partial class DeepgramEmulator
         }
     }
 
+    private static bool EndsSentence(StringBuilder text)
+    {
+        var end = text.Length - 1;
+        while (end >= 0 && (char.IsWhiteSpace(text[end]) || text[end] is '"' or '\'' or ')' or '\u201D' or '\u2019'))
+        {
+            end--;
+        }
+
+        return end >= 0 && text[end] is '.' or '!' or '?' or '\u2026' or '\u3002' or '\uFF01' or '\uFF1F';
+    }
+
     private static string Warning(string code, string description) => DeepgramWire.Write(w =>
     {
         w.WriteString("type", "Warning");
@@ -353,3 +374,6 @@ public sealed partial class DeepgramEmulator
         }
     }
 }
+
+/// <summary>Text to synthesize on the speak socket; <paramref name="Flush"/> marks a Flush, which is acknowledged with <c>Flushed</c>.</summary>
+internal sealed record SpeakJob(string Text, bool Flush);

@@ -1,13 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using AvatarKit.Testing.Voice;
 
 namespace AvatarKit.Testing.Deepgram;
@@ -25,7 +19,6 @@ namespace AvatarKit.Testing.Deepgram;
 /// </remarks>
 public sealed partial class DeepgramEmulator : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, byte> _grantedTokens = new();
     private readonly ConcurrentQueue<string> _log = new();
     private int _utteranceIndex;
@@ -34,16 +27,16 @@ public sealed partial class DeepgramEmulator : IAsyncDisposable
     private int _keepAlives;
     private int _finalizes;
     private long _audioBytes;
+    private EmulatorServer? _server;
 
-    private DeepgramEmulator(WebApplication app, DeepgramEmulatorOptions options)
+    private DeepgramEmulator(DeepgramEmulatorOptions options)
     {
-        _app = app;
         Options = options;
         Voice = options.Voice ?? (EspeakTextToSpeechClient.IsAvailable ? new EspeakTextToSpeechClient() : new SyntheticTextToSpeechClient());
     }
 
     /// <summary>Gets the base URL (<c>http://127.0.0.1:PORT</c>) for REST and WebSocket requests.</summary>
-    public Uri BaseUrl { get; private set; } = null!;
+    public Uri BaseUrl => _server?.BaseUrl ?? throw new InvalidOperationException("The emulator is not started.");
 
     /// <summary>Gets the settings, which tests may change while the emulator runs.</summary>
     public DeepgramEmulatorOptions Options { get; }
@@ -74,7 +67,7 @@ public sealed partial class DeepgramEmulator : IAsyncDisposable
 
     internal ITextToSpeechClient Voice { get; }
 
-    /// <summary>Starts an emulator on <c>127.0.0.1</c> and a free port.</summary>
+    /// <summary>Starts an emulator on <c>127.0.0.1</c> and <see cref="DeepgramEmulatorOptions.Port"/> (a free port by default).</summary>
     /// <param name="configure">Adjusts the settings before start.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The running emulator; dispose it to stop.</returns>
@@ -82,29 +75,20 @@ public sealed partial class DeepgramEmulator : IAsyncDisposable
     {
         var options = new DeepgramEmulatorOptions();
         configure?.Invoke(options);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var emulator = new DeepgramEmulator(app, options);
-        app.UseWebSockets();
-        app.MapGet("/v1/listen", emulator.HandleListenSocketAsync);
-        app.MapPost("/v1/listen", emulator.HandlePrerecordedAsync);
-        app.MapGet("/v1/speak", emulator.HandleSpeakSocketAsync);
-        app.MapPost("/v1/speak", emulator.HandleSpeakRestAsync);
-        app.MapPost("/v1/auth/grant", emulator.HandleGrantAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        emulator.BaseUrl = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
+        var emulator = new DeepgramEmulator(options);
+        emulator._server = await EmulatorServer.StartAsync(options.Port, hooks: null, app =>
+        {
+            app.MapGet("/v1/listen", emulator.HandleListenSocketAsync);
+            app.MapPost("/v1/listen", emulator.HandlePrerecordedAsync);
+            app.MapGet("/v1/speak", emulator.HandleSpeakSocketAsync);
+            app.MapPost("/v1/speak", emulator.HandleSpeakRestAsync);
+            app.MapPost("/v1/auth/grant", emulator.HandleGrantAsync);
+        }, cancellationToken).ConfigureAwait(false);
         return emulator;
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     internal string PeekTranscript() => TranscriptAt(Volatile.Read(ref _utteranceIndex));
 

@@ -9,6 +9,9 @@ public sealed class DeepgramEmulatorOptions
     /// <summary>Gets or sets the API key the emulator accepts (<c>Authorization: Token &lt;key&gt;</c>).</summary>
     public string ApiKey { get; set; } = "emulator-key";
 
+    /// <summary>Gets or sets the loopback port to listen on; 0 (the default) lets the OS choose a free one.</summary>
+    public int Port { get; set; }
+
     /// <summary>
     /// Gets the scripted transcripts: the n-th utterance the emulator detects (across all connections)
     /// is transcribed as <c>Transcripts[n % Count]</c>; <c>hello world</c> when empty.

@@ -1,16 +1,10 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace AvatarKit.Testing.Gemini;
 
@@ -27,17 +21,16 @@ namespace AvatarKit.Testing.Gemini;
 public sealed partial class GeminiEmulator : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-    private readonly WebApplication _app;
     private readonly ConcurrentQueue<GeminiEmulatorAnswer> _answers = new();
     private readonly ConcurrentQueue<GeminiEmulatorFault> _faults = new();
     private readonly List<Func<GeminiEmulatorRequest, GeminiEmulatorAnswer?>> _rules = [];
     private readonly List<GeminiEmulatorRequest> _requests = [];
     private readonly Lock _lock = new();
     private int _responseCounter;
+    private EmulatorServer? _server;
 
-    private GeminiEmulator(WebApplication app, GeminiEmulatorOptions options)
+    private GeminiEmulator(GeminiEmulatorOptions options)
     {
-        _app = app;
         Options = options;
     }
 
@@ -45,7 +38,7 @@ public sealed partial class GeminiEmulator : IAsyncDisposable
     public GeminiEmulatorOptions Options { get; }
 
     /// <summary>Gets the origin to use as the client's base URL, e.g. <c>http://127.0.0.1:5123</c>.</summary>
-    public Uri BaseUrl { get; private set; } = null!;
+    public Uri BaseUrl => _server?.BaseUrl ?? throw new InvalidOperationException("The emulator is not started.");
 
     /// <summary>Gets the API key the emulator accepts.</summary>
     public string ApiKey => Options.ApiKey;
@@ -62,21 +55,14 @@ public sealed partial class GeminiEmulator : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts an emulator on a free loopback port.</summary>
+    /// <summary>Starts an emulator on loopback and <see cref="GeminiEmulatorOptions.Port"/> (a free port by default).</summary>
     /// <param name="options">Settings; defaults when null.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The running emulator.</returns>
     public static async Task<GeminiEmulator> StartAsync(GeminiEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var emulator = new GeminiEmulator(app, options ?? new GeminiEmulatorOptions());
-        app.Run(emulator.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        emulator.BaseUrl = new Uri(address);
+        var emulator = new GeminiEmulator(options ?? new GeminiEmulatorOptions());
+        emulator._server = await EmulatorServer.StartAsync(emulator.Options.Port, hooks: null, app => app.Run(emulator.HandleAsync), cancellationToken).ConfigureAwait(false);
         return emulator;
     }
 
@@ -100,11 +86,7 @@ public sealed partial class GeminiEmulator : IAsyncDisposable
     public void EnqueueFault(GeminiEmulatorFault fault) => _faults.Enqueue(fault ?? throw new ArgumentNullException(nameof(fault)));
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     [GeneratedRegex(@"^/(?<version>v1|v1beta|v1alpha)/models(?:/(?<rest>.+))?$")]
     private static partial Regex RouteRegex();

@@ -6,6 +6,9 @@ public sealed class GeminiEmulatorOptions
     /// <summary>Gets or sets the API key the emulator accepts.</summary>
     public string ApiKey { get; set; } = "emulator-gemini-key";
 
+    /// <summary>Gets or sets the loopback port to listen on; 0 (the default) lets the OS choose a free one.</summary>
+    public int Port { get; set; }
+
     /// <summary>Gets or sets the time before the first chunk of an answer (Google: about 0.3-1 s).</summary>
     public TimeSpan TimeToFirstToken { get; set; } = TimeSpan.FromMilliseconds(400);
 

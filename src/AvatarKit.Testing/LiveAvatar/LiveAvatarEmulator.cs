@@ -81,10 +81,8 @@ public sealed partial class LiveAvatarEmulator : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(rooms);
         var emulator = new LiveAvatarEmulator(rooms, options ?? new LiveAvatarEmulatorOptions());
         emulator._server = await EmulatorServer.StartAsync(
-            emulator.Faults,
-            emulator._requests,
-            status => Envelope(status, null, DefaultMessage(status)).ToJsonString(),
-            AuthScheme,
+            emulator._options.Port,
+            new EmulatorRequestHooks(emulator.Faults, emulator._requests, status => Envelope(status, null, DefaultMessage(status)).ToJsonString(), AuthScheme),
             emulator.Map,
             cancellationToken).ConfigureAwait(false);
         return emulator;

@@ -14,6 +14,9 @@ public sealed class LiveAvatarEmulatorOptions
     /// <summary>Gets or sets the API key the emulator accepts in <c>X-API-KEY</c>.</summary>
     public string ApiKey { get; set; } = "la_test_key";
 
+    /// <summary>Gets or sets the loopback port to listen on; 0 (the default) lets the OS choose a free one.</summary>
+    public int Port { get; set; }
+
     /// <summary>Gets or sets how many sessions may be active at once (the plan's concurrency limit).</summary>
     public int MaxConcurrentSessions { get; set; } = 3;
 

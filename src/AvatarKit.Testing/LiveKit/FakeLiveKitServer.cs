@@ -59,8 +59,19 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
     /// <param name="cancellationToken">Cancels starting.</param>
     /// <returns>The running server; dispose it to stop.</returns>
     /// <exception cref="InvalidOperationException">Node.js or npm is missing, or the server did not start.</exception>
-    public static async Task<FakeLiveKitServer> StartAsync(ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    public static Task<FakeLiveKitServer> StartAsync(ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default) =>
+        StartAsync(0, loggerFactory, cancellationToken);
+
+    /// <summary>Starts a server on a chosen loopback port.</summary>
+    /// <param name="port">The port; 0 lets the OS choose a free one.</param>
+    /// <param name="loggerFactory">Receives the server's and the connector's log lines; none when null.</param>
+    /// <param name="cancellationToken">Cancels starting.</param>
+    /// <returns>The running server; dispose it to stop.</returns>
+    /// <exception cref="InvalidOperationException">Node.js or npm is missing, or the server did not start (e.g. the port is in use).</exception>
+    public static async Task<FakeLiveKitServer> StartAsync(int port, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, System.Net.IPEndPoint.MaxPort);
         if (UnavailableReason is { } reason)
         {
             throw new InvalidOperationException(reason);
@@ -79,7 +90,7 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["FAKE_LIVEKIT_PORT"] = "0";
+        start.Environment["FAKE_LIVEKIT_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["FAKE_LIVEKIT_API_KEY"] = apiKey;
         start.Environment["FAKE_LIVEKIT_API_SECRET"] = apiSecret;
         start.Environment["FAKE_LIVEKIT_VERBOSE"] = logger.IsEnabled(LogLevel.Debug) ? "1" : "0";
@@ -97,13 +108,13 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             var line = await process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false);
-            if (line is null || !line.StartsWith("listening ", StringComparison.Ordinal) || !int.TryParse(line.AsSpan(10), out var port))
+            if (line is null || !line.StartsWith("listening ", StringComparison.Ordinal) || !int.TryParse(line.AsSpan(10), out var listening))
             {
                 throw new InvalidOperationException($"The fake LiveKit server did not start (first output: '{line}').");
             }
 
             var connector = new LiveKitRoomConnector(loggerFactory: loggerFactory);
-            return new FakeLiveKitServer(process, port, apiKey, apiSecret, connector, logger);
+            return new FakeLiveKitServer(process, listening, apiKey, apiSecret, connector, logger);
         }
         catch
         {
@@ -134,6 +145,32 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
     public async Task RemoveParticipantAsync(string roomName, string identity, CancellationToken cancellationToken = default)
     {
         using var response = await _admin.PostAsync(new Uri($"rooms/{Uri.EscapeDataString(roomName)}/participants/{Uri.EscapeDataString(identity)}/remove", UriKind.Relative), null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Sets the connection quality the server reports for a participant (excellent until set), and reports it at once.</summary>
+    /// <param name="roomName">The room.</param>
+    /// <param name="identity">The participant.</param>
+    /// <param name="quality">One of LiveKit's qualities: <c>poor</c>, <c>good</c>, <c>excellent</c>, <c>lost</c>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the quality is set.</returns>
+    public async Task SetConnectionQualityAsync(string roomName, string identity, string quality, CancellationToken cancellationToken = default)
+    {
+        var path = $"rooms/{Uri.EscapeDataString(roomName)}/participants/{Uri.EscapeDataString(identity)}/quality?value={Uri.EscapeDataString(quality)}";
+        using var response = await _admin.PostAsync(new Uri(path, UriKind.Relative), null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Cuts a participant's signal WebSocket without a leave, as a network failure would; its peer connections stay up.</summary>
+    /// <param name="roomName">The room.</param>
+    /// <param name="identity">The participant.</param>
+    /// <param name="refuseResume">Refuse the client's resume attempt, so that it reconnects from scratch with a new join.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the socket is cut.</returns>
+    public async Task DropSignalAsync(string roomName, string identity, bool refuseResume = false, CancellationToken cancellationToken = default)
+    {
+        var path = $"rooms/{Uri.EscapeDataString(roomName)}/participants/{Uri.EscapeDataString(identity)}/drop-signal{(refuseResume ? "?resume=refuse" : string.Empty)}";
+        using var response = await _admin.PostAsync(new Uri(path, UriKind.Relative), null, cancellationToken).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
     }
 
@@ -285,7 +322,17 @@ public sealed record FakeLiveKitRoomState(string Name, IReadOnlyList<FakeLiveKit
 /// <param name="Sid">The server's id.</param>
 /// <param name="DataReceived">How many data packets the server received from it.</param>
 /// <param name="Tracks">The tracks it publishes.</param>
-public sealed record FakeLiveKitParticipantState(string Identity, string Sid, int DataReceived, IReadOnlyList<FakeLiveKitTrackState> Tracks);
+public sealed record FakeLiveKitParticipantState(string Identity, string Sid, int DataReceived, IReadOnlyList<FakeLiveKitTrackState> Tracks)
+{
+    /// <summary>Gets how many times the participant resumed its session on a new signal socket.</summary>
+    public int Resumes { get; init; }
+
+    /// <summary>Gets how many SyncState messages the participant sent (one per resume).</summary>
+    public int SyncStates { get; init; }
+
+    /// <summary>Gets a value indicating whether its signal socket is open now.</summary>
+    public bool SignalConnected { get; init; }
+}
 
 /// <summary>A published track as the fake LiveKit server sees it.</summary>
 /// <param name="Sid">The track id.</param>

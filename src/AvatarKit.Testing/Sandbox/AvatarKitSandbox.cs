@@ -65,7 +65,7 @@ public sealed class AvatarKitSandbox : IAsyncDisposable
         {
             if (options.LiveAvatar)
             {
-                var emulatorOptions = new LiveAvatarEmulatorOptions { TextToSpeech = voice, SpeechLatency = options.AvatarSpeechLatency };
+                var emulatorOptions = new LiveAvatarEmulatorOptions { TextToSpeech = voice, SpeechLatency = options.AvatarSpeechLatency, Port = options.Ports.LiveAvatar };
                 emulatorOptions.Avatar.Width = options.VideoWidth;
                 emulatorOptions.Avatar.Height = options.VideoHeight;
                 sandbox.LiveAvatar = await LiveAvatarEmulator.StartAsync(sandbox.Rooms, emulatorOptions, cancellationToken).ConfigureAwait(false);
@@ -75,21 +75,27 @@ public sealed class AvatarKitSandbox : IAsyncDisposable
 
             if (options.HeyGenStreaming)
             {
-                sandbox.HeyGenStreaming = await StreamingEmulator.StartAsync(sandbox.Rooms, new StreamingEmulatorOptions { TextToSpeech = voice }, cancellationToken).ConfigureAwait(false);
+                sandbox.HeyGenStreaming = await StreamingEmulator.StartAsync(sandbox.Rooms, new StreamingEmulatorOptions { TextToSpeech = voice, Port = options.Ports.HeyGen }, cancellationToken).ConfigureAwait(false);
                 sandbox._owned.Add(sandbox.HeyGenStreaming);
                 sandbox._endpoints["heygen"] = new SandboxEndpoint(sandbox.HeyGenStreaming.BaseUrl, sandbox.HeyGenStreaming.ApiKey);
             }
 
             if (options.Deepgram)
             {
-                sandbox.Deepgram = await DeepgramEmulator.StartAsync(o => o.Voice = voice, cancellationToken).ConfigureAwait(false);
+                sandbox.Deepgram = await DeepgramEmulator.StartAsync(
+                    o =>
+                    {
+                        o.Voice = voice;
+                        o.Port = options.Ports.Deepgram;
+                    },
+                    cancellationToken).ConfigureAwait(false);
                 sandbox._owned.Add(sandbox.Deepgram);
                 sandbox._endpoints["deepgram"] = new SandboxEndpoint(sandbox.Deepgram.BaseUrl, sandbox.Deepgram.Options.ApiKey);
             }
 
             if (options.Gemini)
             {
-                sandbox.Gemini = await GeminiEmulator.StartAsync(new GeminiEmulatorOptions(), cancellationToken).ConfigureAwait(false);
+                sandbox.Gemini = await GeminiEmulator.StartAsync(new GeminiEmulatorOptions { Port = options.Ports.Gemini }, cancellationToken).ConfigureAwait(false);
                 sandbox._owned.Add(sandbox.Gemini);
                 sandbox._endpoints["gemini"] = new SandboxEndpoint(sandbox.Gemini.BaseUrl, sandbox.Gemini.ApiKey);
             }
@@ -173,6 +179,9 @@ public sealed class SandboxOptions
     /// </summary>
     public IEmulatorRoomHost? Rooms { get; set; }
 
+    /// <summary>Gets the loopback port of each emulator; 0 (the default) lets the OS choose a free one.</summary>
+    public SandboxPorts Ports { get; } = new();
+
     /// <summary>Gets or sets the sandbox avatar's video width; default 640.</summary>
     public int VideoWidth { get; set; } = 640;
 
@@ -181,6 +190,22 @@ public sealed class SandboxOptions
 
     /// <summary>Gets or sets how long after a speak command the sandbox avatar starts speaking; default 150 ms.</summary>
     public TimeSpan AvatarSpeechLatency { get; set; } = TimeSpan.FromMilliseconds(150);
+}
+
+/// <summary>The loopback port of each sandbox emulator; 0 lets the OS choose a free one.</summary>
+public sealed class SandboxPorts
+{
+    /// <summary>Gets or sets the LiveAvatar emulator's port.</summary>
+    public int LiveAvatar { get; set; }
+
+    /// <summary>Gets or sets the legacy HeyGen Streaming API emulator's port.</summary>
+    public int HeyGen { get; set; }
+
+    /// <summary>Gets or sets the Deepgram emulator's port.</summary>
+    public int Deepgram { get; set; }
+
+    /// <summary>Gets or sets the Gemini emulator's port.</summary>
+    public int Gemini { get; set; }
 }
 
 /// <summary>Where an emulator listens and the key it accepts.</summary>

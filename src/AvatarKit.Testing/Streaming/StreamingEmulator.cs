@@ -73,10 +73,12 @@ public sealed class StreamingEmulator : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(rooms);
         var emulator = new StreamingEmulator(rooms, options ?? new StreamingEmulatorOptions());
         emulator._server = await EmulatorServer.StartAsync(
-            emulator.Faults,
-            emulator._requests,
-            status => Error(status, DefaultMessage(status)).ToJsonString(),
-            r => r.Headers.ContainsKey("X-Api-Key") ? "api-key" : r.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? "bearer" : null,
+            emulator._options.Port,
+            new EmulatorRequestHooks(
+                emulator.Faults,
+                emulator._requests,
+                status => Error(status, DefaultMessage(status)).ToJsonString(),
+                r => r.Headers.ContainsKey("X-Api-Key") ? "api-key" : r.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? "bearer" : null),
             emulator.Map,
             cancellationToken).ConfigureAwait(false);
         return emulator;

@@ -11,6 +11,9 @@ public sealed class StreamingEmulatorOptions
     /// <summary>Gets or sets the API key the emulator accepts in <c>X-Api-Key</c>.</summary>
     public string ApiKey { get; set; } = "hg_test_key";
 
+    /// <summary>Gets or sets the loopback port to listen on; 0 (the default) lets the OS choose a free one.</summary>
+    public int Port { get; set; }
+
     /// <summary>Gets or sets how many sessions may be open at once (trial tokens allow 3).</summary>
     public int MaxConcurrentSessions { get; set; } = 3;
 

@@ -377,6 +377,7 @@ public sealed class AvatarPipeline : IAsyncDisposable
         string? error = null;
         var sentences = Channel.CreateBounded<string>(new BoundedChannelOptions(32) { SingleReader = true, SingleWriter = true });
         var speaker = SpeakSentencesAsync(turn, sentences.Reader, cancellation.Token);
+        var chatActivity = ConversationTelemetry.ActivitySource.StartActivity("avatarkit.chat");
         try
         {
             var chunker = new SentenceChunker(Options.MaxSentenceLength);
@@ -415,15 +416,18 @@ public sealed class AvatarPipeline : IAsyncDisposable
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             // Interrupted, stopping, or the speaker failed (it reports its own error).
+            chatActivity?.SetTag("avatarkit.chat.cancelled", true);
         }
         catch (Exception ex)
         {
             error = $"The chat client failed: {ex.Message}";
+            chatActivity?.SetStatus(ActivityStatusCode.Error, error);
             ReportError(ConversationStage.Chat, error, ex, recoverable: true);
         }
         finally
         {
             sentences.Writer.TryComplete();
+            chatActivity?.Dispose();
         }
 
         var speakError = await speaker;
@@ -497,7 +501,12 @@ public sealed class AvatarPipeline : IAsyncDisposable
                     turn.FirstSpeakCall = _time.GetTimestamp();
                 }
 
-                await _session!.SpeakAsync(sentence, cancellationToken);
+                using (var speakActivity = ConversationTelemetry.ActivitySource.StartActivity("avatarkit.avatar.speak"))
+                {
+                    speakActivity?.SetTag("avatarkit.sentence.index", index);
+                    await _session!.SpeakAsync(sentence, cancellationToken);
+                }
+
                 if (index == 0)
                 {
                     turn.FirstSentenceAccepted = _time.GetTimestamp();
@@ -703,7 +712,15 @@ public sealed class AvatarPipeline : IAsyncDisposable
     private long? ToTimestamp(TimeSpan? audioTime)
     {
         var start = Interlocked.Read(ref _captureStart);
-        return audioTime is { } t && start != 0 ? start + (long)(t.TotalSeconds * _time.TimestampFrequency) : null;
+        if (audioTime is not { } t || start == 0 || t < TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        // A provider's audio time cannot lie beyond the audio captured so far; clamping keeps a bogus
+        // value (days, TimeSpan.MaxValue) from overflowing the timestamp and the latency metrics.
+        var captured = _time.GetTimestamp() - start;
+        return start + (long)Math.Min(t.TotalSeconds * _time.TimestampFrequency, captured);
     }
 
     private void OnUserSpeechStarted(long timestamp)

@@ -32,6 +32,75 @@ internal static class MediaProbe
         return int.TryParse(output.Trim().Split('\n')[0].Trim().TrimEnd(','), out var n) ? n : 0;
     }
 
+    /// <summary>Decodes every frame (a torn last fragment is tolerated) and returns where the video and the audio end (s).</summary>
+    public static async Task<(double VideoEnd, double AudioEnd)> DecodedEndsAsync(string file)
+    {
+        var (output, _, _) = await RunAsync("ffprobe", ["-v", "quiet", "-show_entries", "frame=media_type,pts_time", "-of", "csv=p=0", file]);
+        double video = 0, audio = 0;
+        foreach (var fields in output.Split('\n').Select(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Where(f => f.Length == 2))
+        {
+            if (!double.TryParse(fields[1], CultureInfo.InvariantCulture, out var pts))
+            {
+                continue;
+            }
+
+            if (fields[0] == "video")
+            {
+                video = Math.Max(video, pts + 0.040);
+            }
+            else if (fields[0] == "audio")
+            {
+                audio = Math.Max(audio, pts + (1024 / 48_000.0));
+            }
+        }
+
+        return (video, audio);
+    }
+
+    /// <summary>Decodes the video and reads the frame counter <see cref="SyntheticAvatar"/> draws on every frame, in decoding order.</summary>
+    public static async Task<IReadOnlyList<int>> FrameCountersAsync(string file)
+    {
+        const int stripY = SyntheticAvatar.Height - 96;
+        var startInfo = Start("ffmpeg", ["-v", "quiet", "-nostdin", "-i", file, "-map", "0:v:0", "-vf", $"crop={SyntheticAvatar.Width}:64:0:{stripY}", "-pix_fmt", "gray", "-f", "rawvideo", "-"]);
+        using var process = Process.Start(startInfo)!;
+        var strip = new byte[SyntheticAvatar.Width * 64];
+        List<int> counters = [];
+        while (await ReadFullyAsync(process.StandardOutput.BaseStream, strip))
+        {
+            var n = 0;
+            for (var bit = 0; bit < 16; bit++)
+            {
+                // The middle of each 64x64 block.
+                if (strip[(32 * SyntheticAvatar.Width) + 16 + (bit * 78) + 32] > 128)
+                {
+                    n |= 1 << bit;
+                }
+            }
+
+            counters.Add(n);
+        }
+
+        await process.WaitForExitAsync();
+        return counters;
+    }
+
+    private static async Task<bool> ReadFullyAsync(Stream stream, byte[] buffer)
+    {
+        var filled = 0;
+        while (filled < buffer.Length)
+        {
+            var read = await stream.ReadAsync(buffer.AsMemory(filled));
+            if (read == 0)
+            {
+                return false;
+            }
+
+            filled += read;
+        }
+
+        return true;
+    }
+
     /// <summary>Times (s) at which the picture turns white (mean luma over 150 after a darker frame).</summary>
     public static async Task<IReadOnlyList<double>> WhiteFrameOnsetsAsync(string file)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using AvatarKit.Speech.Deepgram;
 using AvatarKit.Testing.Deepgram;
 using AvatarKit.Testing.Voice;
@@ -129,5 +130,107 @@ public sealed class DeepgramTextToSpeechClientTests : IAsyncLifetime
         Assert.Single(updates, u => u.Kind == TextToSpeechResponseUpdateKind.AudioUpdating);
         Assert.Single(updates, u => u.Kind == DeepgramSpeakSession.Cleared);
         Assert.DoesNotContain(updates, u => u.Kind == TextToSpeechResponseUpdateKind.AudioUpdated);
+    }
+
+    [Fact]
+    public async Task Streamed_text_is_spoken_in_order_and_the_first_audio_arrives_before_the_last_chunk_is_sent()
+    {
+        using var client = CreateClient();
+        var firstAudio = new TaskCompletionSource();
+        var lastChunkSent = false;
+        var audioBeforeLastChunk = false;
+        var received = new List<byte>();
+
+        async IAsyncEnumerable<string> Answer([EnumeratorCancellation] CancellationToken ct = default)
+        {
+            foreach (var chunk in new[] { "Hello", " there.", " How are", " you today?" })
+            {
+                yield return chunk;
+                await Task.Yield();
+            }
+
+            // Were the text buffered until its end, no audio could arrive here and the wait would time out.
+            await firstAudio.Task.WaitAsync(TimeSpan.FromSeconds(20), ct);
+            lastChunkSent = true;
+            yield return " Goodbye.";
+        }
+
+        await foreach (var update in client.GetStreamingAudioAsync(Answer(Token), Rate(16_000), Token))
+        {
+            Assert.Equal(TextToSpeechResponseUpdateKind.AudioUpdating, update.Kind);
+            var audio = Assert.IsType<DataContent>(Assert.Single(update.Contents));
+            Assert.Equal("audio/pcm;rate=16000;channels=1", audio.MediaType);
+            audioBeforeLastChunk |= !lastChunkSent;
+            firstAudio.TrySetResult();
+            received.AddRange(audio.Data.ToArray());
+        }
+
+        Assert.True(audioBeforeLastChunk);
+        byte[] expected = [
+            .. await SpokenWav.SynthesizePcmAsync("Hello there.", 16_000, cancellationToken: Token),
+            .. await SpokenWav.SynthesizePcmAsync("How are you today?", 16_000, cancellationToken: Token),
+            .. await SpokenWav.SynthesizePcmAsync("Goodbye.", 16_000, cancellationToken: Token)];
+        Assert.Equal(expected, received.ToArray());
+        Assert.Equal(1, _emulator.SpeakConnections);
+    }
+
+    [Fact]
+    public async Task Cancelling_streamed_speech_sends_Clear()
+    {
+        var release = new TaskCompletionSource();
+        _emulator.Options.Faults.BeforeSpeakChunk = (index, ct) => index == 0 ? Task.CompletedTask : release.Task.WaitAsync(ct);
+        using var client = CreateClient();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        try
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            {
+                await foreach (var update in client.GetStreamingAudioAsync(Chunks("A long answer that the user interrupts. ", "It goes on and on."), cancellationToken: stop.Token))
+                {
+                    await stop.CancelAsync();
+                }
+            });
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            while (!_emulator.EventLog.Any(e => e.Contains("Clear received", StringComparison.Ordinal)))
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_text_source_ends_the_audio_with_its_error()
+    {
+        using var client = CreateClient();
+
+        async IAsyncEnumerable<string> Broken()
+        {
+            yield return "First sentence. ";
+            await Task.Yield();
+            throw new InvalidOperationException("the model failed");
+        }
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await foreach (var update in client.GetStreamingAudioAsync(Broken(), cancellationToken: Token))
+            {
+            }
+        });
+        Assert.Equal("the model failed", error.Message);
+    }
+
+    private static async IAsyncEnumerable<string> Chunks(params string[] chunks)
+    {
+        foreach (var chunk in chunks)
+        {
+            await Task.Yield();
+            yield return chunk;
+        }
     }
 }

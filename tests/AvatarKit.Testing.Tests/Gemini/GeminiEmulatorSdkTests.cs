@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AvatarKit.Testing.Gemini;
 
 namespace AvatarKit.Testing.Tests.Gemini;
@@ -31,35 +30,21 @@ public sealed class GeminiEmulatorSdkTests
     [Fact]
     public async Task Official_js_sdk_round_trips_against_the_emulator()
     {
-        var sdkDir = Environment.GetEnvironmentVariable("GOOGLE_GENAI_SDK_DIR");
-        Assert.SkipUnless(
-            sdkDir is not null && Directory.Exists(Path.Combine(sdkDir, "node_modules", "@google", "genai")),
-            "Set GOOGLE_GENAI_SDK_DIR to a directory with node_modules/@google/genai (npm install @google/genai) to run the SDK check.");
+        var sdkDir = NodeSdkScript.RequireSdk("GOOGLE_GENAI_SDK_DIR", "@google/genai");
         var ct = TestContext.Current.CancellationToken;
         await using var emulator = await GeminiEmulator.StartAsync(new GeminiEmulatorOptions { TimeToFirstToken = TimeSpan.Zero, TokensPerSecond = 0 }, ct);
         emulator.AddRule(r => r.DeclaredFunctions.Contains("get_weather") ? GeminiEmulatorAnswer.FromFunctionCall("get_weather", """{"city":"Paris"}""") : null);
-        var script = Path.Combine(sdkDir!, $"avatarkit-emulator-check-{Guid.NewGuid():N}.mjs");
-        await File.WriteAllTextAsync(script, Script, ct);
-        try
-        {
-            using var node = Process.Start(new ProcessStartInfo("node", [script, emulator.BaseUrl.ToString()]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            var output = node.StandardOutput.ReadToEndAsync(ct);
-            var error = node.StandardError.ReadToEndAsync(ct);
-            await node.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
-            var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-            Assert.True(node.ExitCode == 0, await error);
-            Assert.Equal(2, lines.Count(l => l == "unary You said: Hello there. This is the Gemini emulator answering. | STOP | true"));
-            Assert.Equal(2, lines.Count(l => l == "stream true | You said: Tell me about the sea. This is the Gemini emulator answering. | STOP"));
-            Assert.Equal(2, lines.Count(l => l == """call [{"name":"get_weather","args":{"city":"Paris"}}]"""));
-            Assert.Equal(2, lines.Count(l => l == $"models {emulator.Options.Models.Count}"));
-            Assert.Contains("error ApiError 400", lines);
-            Assert.Contains(emulator.Requests, r => r.Path.StartsWith("/v1/", StringComparison.Ordinal));
-            Assert.Contains(emulator.Requests, r => r.Path.StartsWith("/v1beta/", StringComparison.Ordinal));
-        }
-        finally
-        {
-            File.Delete(script);
-        }
+        var result = await NodeSdkScript.RunAsync(sdkDir, Script, [emulator.BaseUrl.ToString()], TimeSpan.FromSeconds(60), ct);
+        var lines = result.Lines;
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(2, lines.Count(l => l == "unary You said: Hello there. This is the Gemini emulator answering. | STOP | true"));
+        Assert.Equal(2, lines.Count(l => l == "stream true | You said: Tell me about the sea. This is the Gemini emulator answering. | STOP"));
+        Assert.Equal(2, lines.Count(l => l == """call [{"name":"get_weather","args":{"city":"Paris"}}]"""));
+        Assert.Equal(2, lines.Count(l => l == $"models {emulator.Options.Models.Count}"));
+        Assert.Contains("error ApiError 400", lines);
+        Assert.Contains(emulator.Requests, r => r.Path.StartsWith("/v1/", StringComparison.Ordinal));
+        Assert.Contains(emulator.Requests, r => r.Path.StartsWith("/v1beta/", StringComparison.Ordinal));
     }
 }

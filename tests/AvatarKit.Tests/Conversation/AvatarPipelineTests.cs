@@ -110,6 +110,37 @@ public sealed class AvatarPipelineTests
         Assert.True(stt.BytesRead > 0);
     }
 
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(long.MinValue)]
+    [InlineData(400 * TimeSpan.TicksPerDay)]
+    [InlineData(-1)]
+    public async Task A_speech_to_text_end_time_far_out_of_range_is_clamped_to_the_audio_captured(long endTicks)
+    {
+        var stt = new TestSpeechToTextClient();
+        var chat = new TestChatClient { Answer = (_, ct) => TestChatClient.Tokens(ct, "Sure.") };
+        await using var pipeline = AvatarPipeline.CreateBuilder().UseChatClient(chat).UseAvatarSession(new TestAvatarSession())
+            .UseSpeechToText(stt, new TestAudioInput()).Build();
+        var log = new EventLog(pipeline);
+        await pipeline.StartAsync(Ct);
+
+        // Times are only meaningful once audio flows.
+        while (Interlocked.Read(ref stt.BytesRead) == 0)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        var update = TestSpeechToTextClient.Final("What time is it?", speechFinal: true);
+        update.EndTime = TimeSpan.FromTicks(endTicks);
+        stt.Send(update);
+        var completed = await log.WaitForAsync<TurnCompletedEvent>();
+
+        Assert.Equal(TurnOutcome.Completed, completed.Result.Outcome);
+        var metrics = completed.Result.Metrics;
+        Assert.InRange(metrics.EndOfSpeechToTranscript!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+        Assert.InRange(metrics.ToFirstSpeech!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+    }
+
     [Fact]
     public async Task A_chat_failure_becomes_an_event_and_the_next_turn_is_answered()
     {

@@ -63,6 +63,9 @@ internal sealed class TestAvatarSession : IAvatarSession
 
     public bool AutoEnd { get; set; } = true;
 
+    /// <summary>Gets or sets how long after <see cref="SpeakAsync(string, CancellationToken)"/> the avatar starts speaking; at once when zero.</summary>
+    public TimeSpan SpeechDelay { get; set; }
+
     public Func<string, Exception?> SpeakFailure { get; set; } = _ => null;
 
     public List<string> Spoken { get; } = [];
@@ -92,15 +95,33 @@ internal sealed class TestAvatarSession : IAvatarSession
             Spoken.Add(text);
         }
 
+        if (SpeechDelay > TimeSpan.Zero)
+        {
+            // Like a hosted avatar: the call returns once queued, speech starts later.
+            _spoken.Writer.TryWrite(text);
+            _ = Task.Delay(SpeechDelay, CancellationToken.None).ContinueWith(_ => StartSpeaking(text, announce: false), TaskScheduler.Default);
+        }
+        else
+        {
+            StartSpeaking(text, announce: true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void StartSpeaking(string text, bool announce)
+    {
         _state = AvatarSessionState.Speaking;
         SpeakingStarted?.Invoke(this, new AvatarSpeechEventArgs(Guid.NewGuid().ToString(), text, DateTimeOffset.UtcNow));
-        _spoken.Writer.TryWrite(text);
+        if (announce)
+        {
+            _spoken.Writer.TryWrite(text);
+        }
+
         if (AutoEnd)
         {
             EndSpeaking(text);
         }
-
-        return Task.CompletedTask;
     }
 
     public void EndSpeaking(string? text, bool interrupted = false)

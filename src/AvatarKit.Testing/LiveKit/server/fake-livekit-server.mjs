@@ -2,10 +2,16 @@
 // WebSocket at /rtc) and a tiny forwarding unit over real WebRTC (werift), enough for LiveKit's
 // unmodified client SDKs to join rooms, publish audio/video/data and receive each other's.
 //
-// Environment: FAKE_LIVEKIT_PORT (0 = any), FAKE_LIVEKIT_API_KEY, FAKE_LIVEKIT_API_SECRET.
+// Environment: FAKE_LIVEKIT_PORT (0 = any), FAKE_LIVEKIT_API_KEY, FAKE_LIVEKIT_API_SECRET,
+// FAKE_LIVEKIT_RESUME_GRACE_MS (how long a participant whose signal socket closed without a leave
+// keeps its peer connections, waiting for a resume; default 15000).
 // Prints "listening <port>" once ready. Admin endpoints (loopback only, for tests):
-//   GET  /admin/rooms/<room>                                  -> JSON state of the room
-//   POST /admin/rooms/<room>/participants/<identity>/remove   -> server-initiated disconnect
+//   GET  /admin/rooms/<room>                                         -> JSON state of the room
+//   POST /admin/rooms/<room>/participants/<identity>/remove          -> server-initiated disconnect
+//   POST /admin/rooms/<room>/participants/<identity>/drop-signal     -> cut the signal socket (no leave);
+//        ?resume=refuse makes the server refuse the resume, so the client does a full reconnect
+//   POST /admin/rooms/<room>/participants/<identity>/quality?value=poor|good|excellent|lost
+//        -> the connection quality reported for the participant (every 2 s; excellent by default)
 import http from 'node:http';
 import { createHmac, timingSafeEqual, randomBytes } from 'node:crypto';
 import { WebSocketServer } from 'ws';
@@ -15,12 +21,13 @@ import { RTCPeerConnection, MediaStreamTrack, MediaStream, RtpPacket } from 'wer
 const {
   SignalRequest, SignalResponse, JoinResponse, Room, ParticipantInfo, ParticipantInfo_State, SessionDescription,
   TrickleRequest, SignalTarget, DataPacket, TrackInfo, TrackType, ParticipantUpdate, LeaveRequest, LeaveRequest_Action,
-  DisconnectReason, ClientConfiguration,
+  DisconnectReason, ClientConfiguration, ReconnectResponse, ConnectionQuality, ConnectionQualityUpdate, ConnectionQualityInfo,
 } = lk;
 
 const apiKey = process.env.FAKE_LIVEKIT_API_KEY ?? 'devkey';
 const apiSecret = process.env.FAKE_LIVEKIT_API_SECRET ?? 'secret';
 const port = Number(process.env.FAKE_LIVEKIT_PORT ?? 7880);
+const resumeGraceMs = Number(process.env.FAKE_LIVEKIT_RESUME_GRACE_MS ?? 15000);
 const verbose = process.env.FAKE_LIVEKIT_VERBOSE === '1';
 const log = (...args) => { if (verbose) console.error(new Date().toISOString().slice(11, 23), ...args); };
 const id = (prefix) => prefix + randomBytes(6).toString('hex');
@@ -148,6 +155,7 @@ function onClientData(p, channel, bytes) {
 function leave(p, reason) {
   const room = p.room;
   if (room.participants.get(p.identity) !== p) return;
+  clearTimeout(p.graceTimer);
   room.participants.delete(p.identity);
   for (const other of room.participants.values()) {
     for (const t of other.published.values()) t.forwards.delete(p.identity);
@@ -170,7 +178,8 @@ function onConnection(ws, grant) {
     ws, room, sid: id('PA_'), identity: grant.identity, name: grant.name, metadata: grant.metadata, joinedAt: Date.now(), version: 0,
     canPublish: grant.canPublish, canSubscribe: grant.canSubscribe, canPublishData: grant.canPublishData,
     sub: new RTCPeerConnection(peerConfig), pub: new RTCPeerConnection(peerConfig), published: new Map(), pendingTracks: new Map(),
-    offering: false, renegotiate: false, offerId: 0, pendingData: [], dataReceived: 0,
+    offering: false, renegotiate: false, offerId: 0, pendingData: [], dataReceived: 0, resumes: 0, syncStates: 0,
+    graceTimer: undefined, refuseResume: false, quality: ConnectionQuality.EXCELLENT,
   };
   room.data ??= [];
   p.reliable = p.sub.createDataChannel('_reliable', { ordered: true });
@@ -201,6 +210,12 @@ function onConnection(ws, grant) {
   broadcastUpdate(room, p, ParticipantInfo_State.ACTIVE);
   negotiate(p).catch(e => log('negotiate', e.message));
 
+  attachSocket(p, ws);
+  log('joined', p.identity, 'room', room.name);
+}
+
+function attachSocket(p, ws) {
+  const room = p.room;
   ws.on('message', async data => {
     let m;
     try { m = SignalRequest.fromBinary(new Uint8Array(data)).message; } catch (e) { log('bad signal', e.message); return; }
@@ -243,21 +258,65 @@ function onConnection(ws, grant) {
         case 'pingReq':
           send(p, { case: 'pongResp', value: { lastPingTimestamp: m.value.timestamp, timestamp: BigInt(Date.now()) } });
           break;
+        case 'syncState':
+          p.syncStates++;
+          break;
         default:
           break;
       }
     } catch (e) { log('signal', m.case, e.message); }
   });
-  ws.on('close', () => leave(p, 'socket closed'));
-  log('joined', p.identity, 'room', room.name);
+  // A socket that closes without a leave may come back with a resume (as LiveKit's SDKs do when
+  // the signal connection drops): keep the peer connections for a grace period.
+  ws.on('close', () => {
+    if (p.ws !== ws || p.room.participants.get(p.identity) !== p) return;
+    log('signal lost', p.identity);
+    p.graceTimer = setTimeout(() => leave(p, 'signal lost, no resume'), resumeGraceMs);
+  });
 }
+
+// Resume (LiveKit's signal reconnect): /rtc?reconnect=1&sid=<participant sid> on a new socket.
+// The peer connections live on; the server answers ReconnectResponse, then the client sends
+// SyncState and, if it publishes, an ICE-restart offer for its publisher connection.
+function onResume(ws, grant, sid) {
+  const p = rooms.get(grant.room)?.participants.get(grant.identity);
+  if (!p || p.sid !== sid || p.refuseResume) {
+    // What LiveKit answers when it cannot resume: reconnect from scratch with a new join.
+    const why = !p ? 'unknown participant' : p.sid !== sid ? 'unknown session' : 'resume refused (fault hook)';
+    log('resume refused', grant.identity, why);
+    ws.send(Buffer.from(new SignalResponse({ message: { case: 'leave', value: new LeaveRequest({ reason: DisconnectReason.STATE_MISMATCH, action: LeaveRequest_Action.RECONNECT }) } }).toBinary()));
+    setTimeout(() => ws.close(), 100);
+    if (p) p.refuseResume = false;
+    return;
+  }
+  clearTimeout(p.graceTimer);
+  const old = p.ws;
+  p.ws = ws;
+  if (old.readyState <= 1) old.terminate();
+  p.resumes++;
+  attachSocket(p, ws);
+  send(p, { case: 'reconnect', value: new ReconnectResponse({ clientConfiguration: new ClientConfiguration({}) }) });
+  // The post-resume snapshot: the SDK treats anyone missing from it as having left meanwhile.
+  const others = [...p.room.participants.values()].filter(o => o !== p);
+  if (others.length) send(p, { case: 'update', value: new ParticipantUpdate({ participants: others.map(o => infoOf(o)) }) });
+  log('resumed', p.identity);
+}
+
+// Connection quality as LiveKit reports it: every participant's, to everyone, periodically. The
+// fake does not measure loss or jitter; a participant's quality is what a test set (excellent by default).
+function sendQuality(room) {
+  const updates = [...room.participants.values()].map(o => new ConnectionQualityInfo({ participantSid: o.sid, quality: o.quality, score: o.quality === ConnectionQuality.EXCELLENT ? 5 : 2 }));
+  for (const p of room.participants.values()) send(p, { case: 'connectionQuality', value: new ConnectionQualityUpdate({ updates }) });
+}
+setInterval(() => { for (const room of rooms.values()) sendQuality(room); }, 2000).unref();
 
 // --- HTTP: signaling upgrade, validate, admin ---------------------------------------------------
 function roomState(room) {
   return {
     name: room.name, sid: room.sid, data: room.data ?? [],
     participants: [...room.participants.values()].map(p => ({
-      identity: p.identity, sid: p.sid, dataReceived: p.dataReceived,
+      identity: p.identity, sid: p.sid, dataReceived: p.dataReceived, resumes: p.resumes, syncStates: p.syncStates,
+      signalConnected: p.ws.readyState === 1,
       tracks: [...p.published.values()].map(t => ({ sid: t.info.sid, name: t.info.name, kind: t.kind, packets: t.packets, subscribers: [...t.forwards.keys()] })),
     })),
   };
@@ -270,12 +329,24 @@ const server = http.createServer((req, res) => {
     const grant = verifyToken(req.headers.authorization);
     return grant.error ? reply(401, grant.error) : reply(200, 'success');
   }
-  const admin = /^\/admin\/rooms\/([^/]+)(?:\/participants\/([^/]+)\/remove)?$/.exec(url.pathname);
+  const admin = /^\/admin\/rooms\/([^/]+)(?:\/participants\/([^/]+)\/(remove|drop-signal|quality))?$/.exec(url.pathname);
   if (admin) {
     const room = rooms.get(decodeURIComponent(admin[1]));
     if (!admin[2]) return reply(200, room ? roomState(room) : { name: decodeURIComponent(admin[1]), participants: [], data: [] });
     const p = room?.participants.get(decodeURIComponent(admin[2]));
     if (!p) return reply(404, 'no such participant');
+    if (admin[3] === 'quality') {
+      const quality = ConnectionQuality[(url.searchParams.get('value') ?? '').toUpperCase()];
+      if (typeof quality !== 'number') return reply(400, 'value must be poor, good, excellent or lost');
+      p.quality = quality;
+      sendQuality(room);
+      return reply(200, 'set');
+    }
+    if (admin[3] === 'drop-signal') {
+      p.refuseResume = url.searchParams.get('resume') === 'refuse';
+      p.ws.terminate(); // no leave and no close frame: what a network cut looks like
+      return reply(200, 'dropped');
+    }
     send(p, { case: 'leave', value: new LeaveRequest({ reason: DisconnectReason.PARTICIPANT_REMOVED, action: LeaveRequest_Action.DISCONNECT }) });
     leave(p, 'removed');
     setTimeout(() => p.ws.close(), 200);
@@ -290,7 +361,8 @@ server.on('upgrade', (req, socket, head) => {
   if (url.pathname !== '/rtc') { socket.end('HTTP/1.1 404 Not Found\r\n\r\n'); return; }
   const grant = verifyToken(req.headers.authorization);
   if (grant.error) { socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\n\r\n${grant.error}`); return; }
-  wss.handleUpgrade(req, socket, head, ws => onConnection(ws, grant));
+  const resume = url.searchParams.get('reconnect') === '1';
+  wss.handleUpgrade(req, socket, head, ws => resume ? onResume(ws, grant, url.searchParams.get('sid')) : onConnection(ws, grant));
 });
 
 server.listen(port, '127.0.0.1', () => console.log(`listening ${server.address().port}`));

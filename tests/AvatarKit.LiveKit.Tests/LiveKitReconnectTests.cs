@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Text;
+
+namespace AvatarKit.LiveKit.Tests;
+
+/// <summary>What LiveKit's SDK does when the signal connection drops, against the fake server's fault hook.</summary>
+[Collection(LiveKitTestGroup.Name)]
+public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
+{
+    private static CancellationToken Timeout(int seconds = 45) =>
+        CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken, new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token).Token;
+
+    [Fact]
+    public async Task A_dropped_signal_connection_is_resumed_and_frames_and_data_keep_flowing()
+    {
+        LiveKitServerFixture.RequireServer();
+        var ct = Timeout();
+        await using var room = await fixture.JoinAvatarRoomAsync("viewer-resume", ct);
+        var states = new ConcurrentQueue<RoomConnectionState>();
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.ConnectionStateChanged += (_, e) =>
+        {
+            states.Enqueue(e.State);
+            if (e.State == RoomConnectionState.Connected)
+            {
+                reconnected.TrySetResult();
+            }
+        };
+        var track = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
+        var frames = 0;
+        var reading = Task.Run(
+            async () =>
+            {
+                await foreach (var frame in room.ReadVideoAsync(track, VideoPixelFormat.I420, ct))
+                {
+                    frame.Dispose();
+                    Interlocked.Increment(ref frames);
+                }
+            },
+            ct);
+
+        // Publishing data first negotiates the publisher connection, so the resume also restarts its ICE.
+        Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
+        await WaitUntilAsync(() => Volatile.Read(ref frames) >= 10, ct);
+        var before = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
+        var sid = before.Participants.Single(p => p.Identity == "viewer-resume").Sid;
+
+        await fixture.Server.DropSignalAsync(LiveKitServerFixture.AvatarRoom, "viewer-resume", cancellationToken: ct);
+        await reconnected.Task.WaitAsync(ct);
+
+        Assert.Equal([RoomConnectionState.Reconnecting, RoomConnectionState.Connected], states.ToArray());
+        var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
+        var resumed = after.Participants.Single(p => p.Identity == "viewer-resume");
+        Assert.Equal(sid, resumed.Sid); // the same session, not a new join
+        Assert.Equal(1, resumed.Resumes);
+        Assert.True(resumed.SignalConnected);
+        Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
+
+        var atResume = Volatile.Read(ref frames);
+        await WaitUntilAsync(() => Volatile.Read(ref frames) >= atResume + 30, ct); // the same stream goes on
+        Assert.Equal("echo:after", await RoundTripAsync(room, "after", ct));
+        Assert.False(reading.IsCompleted);
+        Assert.Equal(RoomConnectionState.Connected, room.State);
+    }
+
+    [Fact]
+    public async Task A_refused_resume_ends_in_a_full_reconnect_with_new_subscriptions_and_working_data()
+    {
+        LiveKitServerFixture.RequireServer();
+        var ct = Timeout();
+        await using var room = await fixture.JoinAvatarRoomAsync("viewer-restart", ct);
+        var states = new ConcurrentQueue<RoomConnectionState>();
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.ConnectionStateChanged += (_, e) =>
+        {
+            states.Enqueue(e.State);
+            if (e.State == RoomConnectionState.Connected)
+            {
+                reconnected.TrySetResult();
+            }
+        };
+        var resubscribed = new TaskCompletionSource<RoomTrack>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var track = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
+        Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
+        var before = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
+        var sid = before.Participants.Single(p => p.Identity == "viewer-restart").Sid;
+        room.TrackSubscribed += (_, e) =>
+        {
+            if (e.Track.Kind == RoomTrackKind.Video)
+            {
+                resubscribed.TrySetResult(e.Track);
+            }
+        };
+
+        await fixture.Server.DropSignalAsync(LiveKitServerFixture.AvatarRoom, "viewer-restart", refuseResume: true, ct);
+        await reconnected.Task.WaitAsync(ct);
+
+        Assert.Equal([RoomConnectionState.Reconnecting, RoomConnectionState.Connected], states.ToArray());
+        var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
+        var rejoined = after.Participants.Single(p => p.Identity == "viewer-restart");
+        Assert.NotEqual(sid, rejoined.Sid); // a new session
+        Assert.Equal(0, rejoined.Resumes);
+
+        // A full reconnect subscribes the avatar's tracks again; readers start over on the new subscription.
+        var again = await resubscribed.Task.WaitAsync(ct);
+        Assert.Equal(track.Sid, again.Sid);
+        var frames = 0;
+        await foreach (var frame in room.ReadVideoAsync(again, VideoPixelFormat.I420, ct))
+        {
+            frame.Dispose();
+            if (++frames == 30)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal("echo:after", await RoundTripAsync(room, "after", ct));
+    }
+
+    private static async Task<string> RoundTripAsync(LiveKitRoom room, string text, CancellationToken ct)
+    {
+        await using var replies = room.ReadDataAsync("agent-control", ct).GetAsyncEnumerator(ct);
+        var next = replies.MoveNextAsync().AsTask();
+        await room.PublishDataAsync(Encoding.UTF8.GetBytes(text), new RoomDataOptions { Topic = "agent-control", DestinationIdentities = [LiveKitServerFixture.AvatarIdentity] }, ct);
+        Assert.True(await next.WaitAsync(ct));
+        return Encoding.UTF8.GetString(replies.Current.Payload.Span);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
+    {
+        while (!condition())
+        {
+            await Task.Delay(50, ct);
+        }
+    }
+}

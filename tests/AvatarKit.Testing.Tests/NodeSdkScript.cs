@@ -1,0 +1,76 @@
+using System.Diagnostics;
+
+namespace AvatarKit.Testing.Tests;
+
+/// <summary>
+/// Runs an ES-module script with Node.js next to a provider's official JS SDK, for the emulator
+/// checks. The SDK directory comes from an environment variable that <c>build.sh</c> exports after
+/// installing the pinned SDKs; the test skips with a reason when it is absent.
+/// </summary>
+internal static class NodeSdkScript
+{
+    /// <summary>Returns the SDK directory named by <paramref name="environmentVariable"/>, or skips the test.</summary>
+    /// <param name="environmentVariable">For example <c>DEEPGRAM_SDK_DIR</c>.</param>
+    /// <param name="package">The npm package that must be installed there, for example <c>@deepgram/sdk</c>.</param>
+    public static string RequireSdk(string environmentVariable, string package)
+    {
+        var sdkDir = Environment.GetEnvironmentVariable(environmentVariable);
+        Assert.SkipUnless(
+            sdkDir is not null && File.Exists(Path.Combine(sdkDir, "node_modules", package, "package.json")),
+            $"Set {environmentVariable} to a directory with node_modules/{package} (./build.sh test installs it with npm) to run the SDK check.");
+        return sdkDir!;
+    }
+
+    /// <summary>Runs <paramref name="script"/> in <paramref name="sdkDir"/> (so its imports resolve) and returns its exit code and output lines.</summary>
+    /// <param name="sdkDir">The directory holding <c>node_modules</c>.</param>
+    /// <param name="script">The ES-module source.</param>
+    /// <param name="arguments">Arguments, read by the script from <c>process.argv.slice(2)</c>.</param>
+    /// <param name="timeout">How long the script may run before it is killed.</param>
+    /// <param name="cancellationToken">Cancels the run (the process is killed).</param>
+    public static async Task<NodeScriptResult> RunAsync(string sdkDir, string script, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(sdkDir, $"avatarkit-emulator-check-{Guid.NewGuid():N}.mjs");
+        await File.WriteAllTextAsync(path, script, cancellationToken);
+        try
+        {
+            var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = sdkDir };
+            start.ArgumentList.Add(path);
+            foreach (var argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var node = Process.Start(start)!;
+            try
+            {
+                var output = node.StandardOutput.ReadToEndAsync(cancellationToken);
+                var error = node.StandardError.ReadToEndAsync(cancellationToken);
+                await node.WaitForExitAsync(cancellationToken).WaitAsync(timeout, cancellationToken);
+                return new NodeScriptResult(node.ExitCode, (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries), await error);
+            }
+            finally
+            {
+                if (!node.HasExited)
+                {
+                    node.Kill(entireProcessTree: true);
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
+
+/// <summary>What a Node script printed.</summary>
+/// <param name="ExitCode">The process exit code.</param>
+/// <param name="Lines">Standard output, split into non-empty lines.</param>
+/// <param name="Error">Standard error.</param>
+internal sealed record NodeScriptResult(int ExitCode, IReadOnlyList<string> Lines, string Error)
+{
+    /// <summary>Returns the rest of the line that starts with <paramref name="prefix"/> and a space; fails the test when there is none.</summary>
+    public string Line(string prefix) =>
+        Lines.FirstOrDefault(l => l.StartsWith(prefix + " ", StringComparison.Ordinal))?[(prefix.Length + 1)..]
+        ?? throw new Xunit.Sdk.XunitException($"No '{prefix}' line in the script output:\n{string.Join('\n', Lines)}\n{Error}");
+}
