@@ -42,6 +42,11 @@ public sealed class HeyGenStreamingOptions : HeyGenServiceOptions
             yield return problem;
         }
 
+        if (UseRealtimeEndpoint && Talk)
+        {
+            yield return "Talk and UseRealtimeEndpoint exclude each other: the realtime endpoint speaks your own voice verbatim, with no HeyGen LLM.";
+        }
+
         if (ActivityIdleTimeout is { } idle && (idle < TimeSpan.FromSeconds(30) || idle > TimeSpan.FromHours(1)))
         {
             yield return "ActivityIdleTimeout must be between 30 s and 1 h.";

@@ -184,6 +184,16 @@ public sealed class HeyGenRealtimeTests : IAsyncLifetime
         Assert.Equal(0, _emulator.OpenSessionCount);
     }
 
+    [Fact]
+    public async Task Talk_and_the_realtime_endpoint_are_refused_together()
+    {
+        await using var services = Services(o => o.Talk = true);
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => services.GetRequiredService<IAvatarService>());
+
+        Assert.Contains("Talk and UseRealtimeEndpoint exclude each other", error.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<JsonElement> ReceiveAsync(ClientWebSocket socket)
     {
         var buffer = new byte[64 * 1024];
