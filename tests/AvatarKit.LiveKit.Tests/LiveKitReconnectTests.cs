@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
+using AvatarKit.Testing;
 
 namespace AvatarKit.LiveKit.Tests;
 
@@ -16,11 +19,11 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         LiveKitServerFixture.RequireServer();
         var ct = Timeout();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-resume", ct);
-        var states = new ConcurrentQueue<RoomConnectionState>();
+        var states = new ConcurrentQueue<(RoomConnectionState, string?)>();
         var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         room.ConnectionStateChanged += (_, e) =>
         {
-            states.Enqueue(e.State);
+            states.Enqueue((e.State, e.Reason));
             if (e.State == RoomConnectionState.Connected)
             {
                 reconnected.TrySetResult();
@@ -45,14 +48,18 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         var before = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
         var sid = before.Participants.Single(p => p.Identity == "viewer-resume").Sid;
 
+        var clock = Stopwatch.StartNew();
         await fixture.Server.DropSignalAsync(LiveKitServerFixture.AvatarRoom, "viewer-resume", cancellationToken: ct);
         await reconnected.Task.WaitAsync(ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"resumed {clock.ElapsedMilliseconds} ms after the signal connection was cut");
 
-        Assert.Equal([RoomConnectionState.Reconnecting, RoomConnectionState.Connected], states.ToArray());
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
         var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
         var resumed = after.Participants.Single(p => p.Identity == "viewer-resume");
         Assert.Equal(sid, resumed.Sid); // the same session, not a new join
         Assert.Equal(1, resumed.Resumes);
+        Assert.Equal(1, resumed.SyncStates); // the SDK re-announced its subscriptions and tracks
+        Assert.Equal(before.Participants.Single(p => p.Identity == "viewer-resume").PublisherOffers + 1, resumed.PublisherOffers); // ICE restart, answered
         Assert.True(resumed.SignalConnected);
         Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
 
@@ -68,12 +75,23 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
     {
         LiveKitServerFixture.RequireServer();
         var ct = Timeout();
+        await using var listener = await fixture.JoinAvatarRoomAsync("viewer-restart-listener", ct);
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-restart", ct);
-        var states = new ConcurrentQueue<RoomConnectionState>();
+        await using var microphone = await room.PublishAudioAsync("mic", new ToneInput(), cancellationToken: ct);
+        var firstSid = microphone.Track.Sid;
+        var republished = new TaskCompletionSource<RoomTrack>(TaskCreationOptions.RunContinuationsAsynchronously);
+        listener.TrackSubscribed += (_, e) =>
+        {
+            if (e.Track.ParticipantIdentity == "viewer-restart" && e.Track.Sid != firstSid)
+            {
+                republished.TrySetResult(e.Track);
+            }
+        };
+        var states = new ConcurrentQueue<(RoomConnectionState, string?)>();
         var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         room.ConnectionStateChanged += (_, e) =>
         {
-            states.Enqueue(e.State);
+            states.Enqueue((e.State, e.Reason));
             if (e.State == RoomConnectionState.Connected)
             {
                 reconnected.TrySetResult();
@@ -92,10 +110,12 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
             }
         };
 
+        var clock = Stopwatch.StartNew();
         await fixture.Server.DropSignalAsync(LiveKitServerFixture.AvatarRoom, "viewer-restart", refuseResume: true, ct);
         await reconnected.Task.WaitAsync(ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"reconnected from scratch {clock.ElapsedMilliseconds} ms after the signal connection was cut");
 
-        Assert.Equal([RoomConnectionState.Reconnecting, RoomConnectionState.Connected], states.ToArray());
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
         var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
         var rejoined = after.Participants.Single(p => p.Identity == "viewer-restart");
         Assert.NotEqual(sid, rejoined.Sid); // a new session
@@ -115,6 +135,46 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         }
 
         Assert.Equal("echo:after", await RoundTripAsync(room, "after", ct));
+
+        // The SDK republished the local track under a new sid; the same input goes on into it and is heard.
+        var heard = await republished.Task.WaitAsync(ct);
+        Assert.Equal(heard.Sid, microphone.Track.Sid);
+        Assert.False(microphone.Completion.IsCompleted);
+        var samples = new List<short>();
+        await foreach (var frame in listener.ReadAudioAsync(heard, AudioFormat.Pcm16Mono48kHz, ct))
+        {
+            using (frame)
+            {
+                if (samples.Count > 0 || frame.Samples.IndexOfAnyExceptInRange((short)-1000, (short)1000) >= 0)
+                {
+                    samples.AddRange(frame.Samples.ToArray());
+                }
+            }
+
+            if (samples.Count >= 48_000)
+            {
+                break;
+            }
+        }
+
+        Assert.InRange(LiveKitTestMedia.EstimateFrequency(samples.Skip(9_600).ToArray(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
+        Assert.True(Assert.Single(await room.GetTrackStatsAsync(microphone.Track, ct)).Packets > 0);
+    }
+
+    /// <summary>A 440 Hz tone in real time, until stopped.</summary>
+    private sealed class ToneInput : IAudioInput
+    {
+        public string Name => "tone";
+
+        public async IAsyncEnumerable<AudioFrame> CaptureAsync(AudioFormat format, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            var perFrame = format.SampleRate / 50;
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            for (var n = 0L; await timer.WaitForNextTickAsync(cancellationToken); n++)
+            {
+                yield return LiveKitTestMedia.CreateToneFrame(format, n * perFrame, perFrame);
+            }
+        }
     }
 
     private static async Task<string> RoundTripAsync(LiveKitRoom room, string text, CancellationToken ct)

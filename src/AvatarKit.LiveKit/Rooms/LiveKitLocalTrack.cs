@@ -9,7 +9,7 @@ internal abstract class LiveKitLocalTrack : IAsyncDisposable
     private readonly FfiHandle _localParticipant;
     private readonly FfiHandle _source;
     private readonly FfiHandle _track;
-    private readonly FfiHandle _publication;
+    private FfiHandle _publication;
     private int _disposed;
 
     protected LiveKitLocalTrack(FfiHandle localParticipant, FfiHandle source, FfiHandle track, FfiHandle publication, RoomTrack roomTrack)
@@ -21,8 +21,17 @@ internal abstract class LiveKitLocalTrack : IAsyncDisposable
         Track = roomTrack;
     }
 
-    /// <summary>Gets the published track.</summary>
-    public RoomTrack Track { get; }
+    /// <summary>Gets the published track (its sid changes when a full reconnect republishes it).</summary>
+    public RoomTrack Track { get; private set; }
+
+    /// <summary>Takes the new publication after the SDK republished the track (a full reconnect gives it a new sid).</summary>
+    /// <param name="publication">The new publication's handle, now owned by this track.</param>
+    /// <param name="sid">The new sid.</param>
+    internal void OnRepublished(FfiHandle publication, string sid)
+    {
+        Interlocked.Exchange(ref _publication, publication).Dispose();
+        Track = Track with { Sid = sid };
+    }
 
     /// <summary>Gets the native track's handle id.</summary>
     internal ulong TrackId => _track.Id;
@@ -246,7 +255,15 @@ internal sealed class LiveKitLocalVideoTrack : LiveKitLocalTrack, ILocalVideoTra
                 localParticipant,
                 source,
                 new FfiRequest { CreateVideoTrack = new CreateVideoTrackRequest { Name = name, SourceHandle = source.Id } },
-                new TrackPublishOptions { Source = TrackSource.SourceCamera, Simulcast = false, VideoCodec = VideoCodec.Vp8 },
+                // Keep the published size: without it WebRTC starts a 720p track at a lower resolution
+                // until bandwidth estimates grow, and the receiver sees another size than was written.
+                new TrackPublishOptions
+                {
+                    Source = TrackSource.SourceCamera,
+                    Simulcast = false,
+                    VideoCodec = VideoCodec.Vp8,
+                    DegradationPreference = DegradationPreference.MaintainResolution,
+                },
                 identity,
                 RoomTrackKind.Video,
                 cancellationToken).ConfigureAwait(false);

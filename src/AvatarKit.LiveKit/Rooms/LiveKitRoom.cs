@@ -248,7 +248,7 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         ulong handle;
         lock (_gate)
         {
-            handle = _localTracks.Select(t => t is LiveKitAudioInputTrack input ? input.Inner : t).OfType<LiveKitLocalTrack>().FirstOrDefault(t => t.Track.Sid == track.Sid && !t.IsDisposed)?.TrackId
+            handle = FindLocalTrack(track.Sid)?.TrackId
                 ?? (_participants.TryGetValue(track.ParticipantIdentity, out var participant) && participant.Tracks.TryGetValue(track.Sid, out var state) ? state.Subscribed?.Id : null)
                 ?? throw new InvalidOperationException($"Track {track.Sid} of '{track.ParticipantIdentity}' is neither subscribed nor published in room '{Name}'.");
         }
@@ -369,6 +369,9 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
                 break;
             case RoomEvent.MessageOneofCase.DataPacketReceived:
                 OnDataPacket(roomEvent.DataPacketReceived);
+                break;
+            case RoomEvent.MessageOneofCase.LocalTrackRepublished:
+                OnLocalTrackRepublished(roomEvent.LocalTrackRepublished);
                 break;
             case RoomEvent.MessageOneofCase.ConnectionQualityChanged:
                 OnConnectionQuality(roomEvent.ConnectionQualityChanged);
@@ -702,6 +705,30 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
         DataReceived?.Invoke(this, new RoomDataEventArgs(new RoomDataPacket(payload, user.HasTopic ? user.Topic : null, sender)));
     }
 
+    // Callers hold _gate.
+    private LiveKitLocalTrack? FindLocalTrack(string sid) =>
+        _localTracks.Select(t => t is LiveKitAudioInputTrack input ? input.Inner : t).OfType<LiveKitLocalTrack>()
+            .FirstOrDefault(t => t.Track.Sid == sid && !t.IsDisposed);
+
+    private void OnLocalTrackRepublished(LocalTrackRepublished republished)
+    {
+        var publication = FfiHandle.Own(new FfiOwnedHandle { Id = republished.PublicationHandle });
+        LiveKitLocalTrack? track;
+        lock (_gate)
+        {
+            track = FindLocalTrack(republished.PreviousSid);
+        }
+
+        if (track is null)
+        {
+            publication.Dispose();
+            return;
+        }
+
+        track.OnRepublished(publication, republished.Info.Sid);
+        LogRepublished(_logger, republished.PreviousSid, republished.Info.Sid);
+    }
+
     private void OnConnectionQuality(global::LiveKit.Proto.ConnectionQualityChanged changed)
     {
         var quality = changed.Quality switch
@@ -719,7 +746,10 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
     {
         if (state != ConnectionState.ConnDisconnected)
         {
-            SetState(state == ConnectionState.ConnConnected ? RoomConnectionState.Connected : RoomConnectionState.Reconnecting, reason: null);
+            // This precedes the SDK's Reconnecting/Reconnected events, so it carries their reason.
+            SetState(
+                state == ConnectionState.ConnConnected ? RoomConnectionState.Connected : RoomConnectionState.Reconnecting,
+                state == ConnectionState.ConnConnected ? "reconnected" : "reconnecting");
         }
     }
 
@@ -757,6 +787,9 @@ public sealed partial class LiveKitRoom : IRealtimeRoom, IFfiEventSink
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "LiveKit room {Room} did not acknowledge the disconnect in time")]
     private static partial void LogDisconnectTimedOut(ILogger logger, string room);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "LiveKit republished local track {PreviousSid} as {Sid} after a full reconnect")]
+    private static partial void LogRepublished(ILogger logger, string previousSid, string sid);
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Leaving LiveKit room {Room} failed")]
     private static partial void LogDisconnectFailed(ILogger logger, Exception exception, string room);

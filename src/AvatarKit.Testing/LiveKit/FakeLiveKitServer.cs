@@ -330,6 +330,9 @@ public sealed record FakeLiveKitParticipantState(string Identity, string Sid, in
     /// <summary>Gets how many SyncState messages the participant sent (one per resume).</summary>
     public int SyncStates { get; init; }
 
+    /// <summary>Gets how many offers it sent for its publisher connection (a resume adds an ICE-restart offer).</summary>
+    public int PublisherOffers { get; init; }
+
     /// <summary>Gets a value indicating whether its signal socket is open now.</summary>
     public bool SignalConnected { get; init; }
 }

@@ -17,6 +17,9 @@ internal sealed class ActiveTurn(int id, PendingTurn pending, CancellationTokenS
 
     public long Started { get; } = started;
 
+    /// <summary>Gets or sets the turn's span context, so work started elsewhere (a barge-in) can nest under it.</summary>
+    public System.Diagnostics.ActivityContext TraceContext { get; set; }
+
     public SemaphoreSlim SpeechSignal { get; } = new(0);
 
     public long LlmRequest { get; set; }

@@ -367,6 +367,7 @@ public sealed class AvatarPipeline : IAsyncDisposable
         using var activity = ConversationTelemetry.ActivitySource.StartActivity("avatarkit.turn");
         activity?.SetTag("avatarkit.turn.id", id);
         activity?.SetTag("avatarkit.turn.source", pending.Source.ToString());
+        turn.TraceContext = activity?.Context ?? default;
         Volatile.Write(ref _activeTurn, turn);
 
         History.AddUserMessage(pending.Text);
@@ -564,6 +565,10 @@ public sealed class AvatarPipeline : IAsyncDisposable
         {
             return;
         }
+
+        // The barge-in arrives on the voice loop's flow: link the span to the turn it cuts.
+        using var activity = ConversationTelemetry.ActivitySource.StartActivity("avatarkit.interrupt", ActivityKind.Internal, turn?.TraceContext ?? default);
+        activity?.SetTag("avatarkit.interrupt.reason", reason.ToString());
 
         // Cancel first so no further sentence is queued after the avatar's queue was cleared.
         if (turn is not null)

@@ -29,28 +29,7 @@ public sealed class ConversationTelemetryTests
     [Fact]
     public async Task Each_stage_latency_is_recorded_once_per_turn_and_the_turn_spans_nest_their_stages()
     {
-        Activity.Current = null;
-        var measurements = new ConcurrentQueue<Measurement>();
-        using var meterListener = new MeterListener();
-        meterListener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == "AvatarKit")
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        meterListener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => measurements.Enqueue(new(instrument.Name, instrument.Unit, value, tags.ToArray())));
-        meterListener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => measurements.Enqueue(new(instrument.Name, instrument.Unit, value, tags.ToArray())));
-        meterListener.Start();
-        var spans = new ConcurrentQueue<Activity>();
-        using var activityListener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "AvatarKit",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(activityListener);
-
+        using var telemetry = new TelemetryCapture();
         var stt = new TestSpeechToTextClient();
         var chat = new TestChatClient { Answer = (_, ct) => SlowStart(ct) };
         var session = new TestAvatarSession { SpeechDelay = AvatarSpeechDelay };
@@ -77,7 +56,7 @@ public sealed class ConversationTelemetryTests
             await pipeline.StopAsync(cancellationToken: Ct);
         }
 
-        meterListener.Dispose();
+        var (measurements, spans) = telemetry.Stop();
         Assert.All(results, r => Assert.Equal(TurnOutcome.Completed, r.Outcome));
 
         // One value per turn, in milliseconds, tagged with the outcome, equal to the turn's own metrics.
@@ -149,6 +128,53 @@ public sealed class ConversationTelemetryTests
         }
     }
 
+    [Fact]
+    public async Task An_interrupt_records_its_latency_and_its_span_inside_the_turn_it_cuts()
+    {
+        using var telemetry = new TelemetryCapture();
+        var chat = new TestChatClient { Answer = (_, ct) => Unfinished(ct) };
+        var session = new TestAvatarSession { AutoEnd = false };
+        InterruptedEvent interrupted;
+        ConversationTurnResult result;
+        await using (var pipeline = AvatarPipeline.CreateBuilder().UseChatClient(chat).UseAvatarSession(session).Build())
+        {
+            var log = new EventLog(pipeline);
+            await pipeline.StartAsync(Ct);
+            var turn = pipeline.SendTextAsync("Tell me a long story.", Ct);
+            await log.WaitForAsync<AvatarSpeakingStartedEvent>();
+            await pipeline.InterruptAsync(Ct);
+            result = await turn;
+            interrupted = await log.WaitForAsync<InterruptedEvent>();
+            await pipeline.StopAsync(cancellationToken: Ct);
+        }
+
+        var (measurements, spans) = telemetry.Stop();
+        Assert.Equal(TurnOutcome.Interrupted, result.Outcome);
+        var latency = Assert.Single(measurements, m => m.Name == "avatarkit.interrupt.latency");
+        Assert.Equal("ms", latency.Unit);
+        Assert.Equal(interrupted.Latency.TotalMilliseconds, latency.Value);
+        Assert.Contains(new KeyValuePair<string, object?>("avatarkit.interrupt.reason", "Command"), latency.Tags);
+        var turns = Assert.Single(measurements, m => m.Name == "avatarkit.turns");
+        Assert.Contains(new KeyValuePair<string, object?>("avatarkit.turn.outcome", "Interrupted"), turns.Tags);
+        Assert.All(measurements.Where(m => m.Name.StartsWith("avatarkit.turn.", StringComparison.Ordinal)), m => Assert.Contains(new KeyValuePair<string, object?>("avatarkit.turn.outcome", "Interrupted"), m.Tags));
+
+        var turnSpan = Assert.Single(spans, s => s.OperationName == "avatarkit.turn");
+        var interruptSpan = Assert.Single(spans, s => s.OperationName == "avatarkit.interrupt");
+        Assert.Equal(turnSpan.TraceId, interruptSpan.TraceId);
+        Assert.Equal(turnSpan.SpanId, interruptSpan.ParentSpanId);
+        Assert.Equal("Command", interruptSpan.GetTagItem("avatarkit.interrupt.reason"));
+        Assert.Equal("Interrupted", turnSpan.GetTagItem("avatarkit.turn.outcome"));
+        Assert.Equal(true, Assert.Single(spans, s => s.OperationName == "avatarkit.chat").GetTagItem("avatarkit.chat.cancelled"));
+    }
+
+    private static async IAsyncEnumerable<string> Unfinished([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        yield return "Once upon a time. ";
+        yield return "There "; // the chunker releases a sentence once the next one begins
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        yield return "Never said.";
+    }
+
     private static async IAsyncEnumerable<string> SlowStart([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Task.Delay(FirstTokenDelay, cancellationToken);
@@ -158,4 +184,48 @@ public sealed class ConversationTelemetryTests
     }
 
     private sealed record Measurement(string Name, string? Unit, double Value, KeyValuePair<string, object?>[] Tags);
+
+    /// <summary>Listens to the <c>AvatarKit</c> meter and activity source from creation until <see cref="Stop"/>.</summary>
+    private sealed class TelemetryCapture : IDisposable
+    {
+        private readonly ConcurrentQueue<Measurement> _measurements = new();
+        private readonly ConcurrentQueue<Activity> _spans = new();
+        private readonly MeterListener _meterListener = new();
+        private readonly ActivityListener _activityListener;
+
+        public TelemetryCapture()
+        {
+            // Each turn must start its own trace, not nest under whatever the test runner has open.
+            Activity.Current = null;
+            _meterListener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == "AvatarKit")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _meterListener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _measurements.Enqueue(new(instrument.Name, instrument.Unit, value, tags.ToArray())));
+            _meterListener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measurements.Enqueue(new(instrument.Name, instrument.Unit, value, tags.ToArray())));
+            _meterListener.Start();
+            _activityListener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == "AvatarKit",
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = _spans.Enqueue,
+            };
+            ActivitySource.AddActivityListener(_activityListener);
+        }
+
+        public (IReadOnlyList<Measurement> Measurements, IReadOnlyList<Activity> Spans) Stop()
+        {
+            Dispose();
+            return ([.. _measurements], [.. _spans]);
+        }
+
+        public void Dispose()
+        {
+            _meterListener.Dispose();
+            _activityListener.Dispose();
+        }
+    }
 }

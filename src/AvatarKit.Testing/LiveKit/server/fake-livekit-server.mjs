@@ -178,7 +178,7 @@ function onConnection(ws, grant) {
     ws, room, sid: id('PA_'), identity: grant.identity, name: grant.name, metadata: grant.metadata, joinedAt: Date.now(), version: 0,
     canPublish: grant.canPublish, canSubscribe: grant.canSubscribe, canPublishData: grant.canPublishData,
     sub: new RTCPeerConnection(peerConfig), pub: new RTCPeerConnection(peerConfig), published: new Map(), pendingTracks: new Map(),
-    offering: false, renegotiate: false, offerId: 0, pendingData: [], dataReceived: 0, resumes: 0, syncStates: 0,
+    offering: false, renegotiate: false, offerId: 0, pendingData: [], dataReceived: 0, resumes: 0, syncStates: 0, publisherOffers: 0,
     graceTimer: undefined, refuseResume: false, quality: ConnectionQuality.EXCELLENT,
   };
   room.data ??= [];
@@ -227,6 +227,7 @@ function attachSocket(p, ws) {
           if (p.renegotiate) await negotiate(p);
           break;
         case 'offer': {
+          p.publisherOffers++;
           await p.pub.setRemoteDescription({ type: 'offer', sdp: m.value.sdp });
           await p.pub.setLocalDescription(await p.pub.createAnswer());
           send(p, { case: 'answer', value: new SessionDescription({ type: 'answer', sdp: p.pub.localDescription.sdp, id: m.value.id }) });
@@ -315,7 +316,7 @@ function roomState(room) {
   return {
     name: room.name, sid: room.sid, data: room.data ?? [],
     participants: [...room.participants.values()].map(p => ({
-      identity: p.identity, sid: p.sid, dataReceived: p.dataReceived, resumes: p.resumes, syncStates: p.syncStates,
+      identity: p.identity, sid: p.sid, dataReceived: p.dataReceived, resumes: p.resumes, syncStates: p.syncStates, publisherOffers: p.publisherOffers,
       signalConnected: p.ws.readyState === 1,
       tracks: [...p.published.values()].map(t => ({ sid: t.info.sid, name: t.info.name, kind: t.kind, packets: t.packets, subscribers: [...t.forwards.keys()] })),
     })),
