@@ -52,6 +52,15 @@ public abstract class HeyGenServiceOptions
     /// <summary>Gets or sets how long disposing a session waits for the provider to confirm the stop.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Gets or sets the length of the first audio chunk sent over a LITE WebSocket (the official guide uses 600 ms).</summary>
+    public TimeSpan LiteFirstChunk { get; set; } = TimeSpan.FromMilliseconds(600);
+
+    /// <summary>Gets or sets the length of later LITE audio chunks (1 s recommended; at most about 10 s per 1 MB message).</summary>
+    public TimeSpan LiteChunk { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets how far ahead of real time LITE audio may be sent: the backpressure bound on the server's buffer.</summary>
+    public TimeSpan LiteLeadTime { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Checks the settings; one message per problem.</summary>
     /// <param name="apiKeyVariable">The environment variable that supplies the key.</param>
     /// <returns>The problems.</returns>
@@ -80,6 +89,11 @@ public abstract class HeyGenServiceOptions
         if (MaxRetryAttempts < 0 || RetryBaseDelay < TimeSpan.Zero || RequestTimeout <= TimeSpan.Zero || StopTimeout <= TimeSpan.Zero)
         {
             yield return "MaxRetryAttempts, RetryBaseDelay, RequestTimeout and StopTimeout must not be negative (timeouts positive).";
+        }
+
+        if (LiteFirstChunk <= TimeSpan.Zero || LiteChunk <= TimeSpan.Zero || LiteChunk > TimeSpan.FromSeconds(10))
+        {
+            yield return "LiteFirstChunk and LiteChunk must be positive, and LiteChunk at most 10 s (1 MB per WebSocket message).";
         }
     }
 }

@@ -55,7 +55,8 @@ public static class HeyGenAvatarKitBuilderExtensions
     /// Registers the legacy HeyGen Streaming API v1 (keyed <c>heygen-streaming</c>; also the
     /// <see cref="AvatarKit.IAvatarService"/> when LiveAvatar is not registered). Settings come from
     /// <c>AvatarKit:HeyGenStreaming</c>, then <paramref name="configure"/>, then <c>HEYGEN_API_KEY</c> /
-    /// <c>HEYGEN_BASE_URL</c>. Needs an <see cref="AvatarKit.IRealtimeRoomConnector"/>.
+    /// <c>HEYGEN_BASE_URL</c>. Needs an <see cref="AvatarKit.IRealtimeRoomConnector"/>, or with
+    /// <see cref="HeyGenStreamingOptions.UseRealtimeEndpoint"/> an <see cref="ITextToSpeechClient"/>.
     /// </summary>
     /// <param name="builder">The AvatarKit builder.</param>
     /// <param name="configure">Settings from code; may be null.</param>
@@ -81,7 +82,8 @@ public static class HeyGenAvatarKitBuilderExtensions
             sp.GetRequiredService<IOptions<HeyGenStreamingOptions>>(),
             sp.GetService<IOptions<AvatarKit.AvatarKitOptions>>(),
             sp.GetService<AvatarKit.IRealtimeRoomConnector>(),
-            sp.GetService<ILoggerFactory>()));
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<ITextToSpeechClient>()));
         builder.Services.TryAddSingleton(sp => sp.GetRequiredKeyedService<AvatarKit.IAvatarService>(HeyGenStreamingServiceKey));
         return builder;
     }

@@ -1,63 +1,32 @@
-using System.Buffers;
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net.WebSockets;
-using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
 namespace AvatarKit.HeyGen;
 
 /// <summary>
-/// LITE mode: AvatarKit brings the voice. Text becomes speech through the registered
-/// <see cref="ITextToSpeechClient"/>, resampled to PCM16 mono 24 kHz and streamed over the session's
-/// WebSocket in the documented chunk sizes, never more than <see cref="LiveAvatarOptions.LiteLeadTime"/>
-/// ahead of playback. One <c>SpeakAsync</c> call is one utterance (one <c>event_id</c>).
+/// LITE mode: AvatarKit brings the voice. Speech goes over the session's <c>ws_url</c> through the shared
+/// <see cref="LiteAudioStream"/>; the room, when a connector is registered, is only watched.
 /// </summary>
-internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
+internal sealed class LiveAvatarLiteSession : LiveAvatarSessionBase, ILiteStreamOwner
 {
-    private static readonly AudioFormat LiteFormat = AudioFormat.Pcm16Mono24kHz;
-
-    private readonly ITextToSpeechClient _textToSpeech;
-    private readonly Channel<SpeechJob> _jobs = Channel.CreateBounded<SpeechJob>(new BoundedChannelOptions(32) { SingleReader = true });
-    private readonly ConcurrentDictionary<string, string> _texts = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
-
-    // Reused by the speaker (its only user) for agent.speak messages: ~64 KB per second of audio, allocated once.
-    private readonly ArrayBufferWriter<byte> _speakBuffer = new(LiteSpeakEncoder.GetMaxLength(48_000));
-
-    // Held by the speaker while it speaks a job and by a renewal while it swaps the socket.
-    private readonly SemaphoreSlim _swapGate = new(1, 1);
-    private readonly Channel<SpeechJob> _replay = Channel.CreateUnbounded<SpeechJob>();
-    private ClientWebSocket? _socket;
-    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _receiver = Task.CompletedTask;
-    private Task _speaker = Task.CompletedTask;
-    private volatile SpeechJob? _current;
-
-    // Utterances sent (wholly or in part) whose end the server has not reported: what a renewal must say again.
-    private readonly ConcurrentDictionary<string, SpeechJob> _unfinished = new(StringComparer.Ordinal);
-    private volatile bool _socketLost;
-    private volatile bool _closedByServer;
+    private readonly LiteAudioStream _stream;
 
     public LiveAvatarLiteSession(StartSessionData start, LiveAvatarOptions options, ILiveAvatarApi api, AvatarSessionManager manager, CreditLedger ledger, ITextToSpeechClient textToSpeech, ILogger logger)
         : base(start, options, api, manager, ledger, logger)
     {
-        _textToSpeech = textToSpeech;
+        _stream = new LiteAudioStream(this, options, textToSpeech, logger, "LiveAvatar");
     }
 
     public override LiveAvatarMode Mode => LiveAvatarMode.Lite;
 
     /// <summary>Gets a value indicating whether the WebSocket dropped and was not reconnected yet.</summary>
-    internal bool SocketLost => _socketLost;
+    internal bool SocketLost => _stream.SocketLost;
+
+    bool ILiteStreamOwner.IsClosing => State is AvatarSessionState.Closing or AvatarSessionState.Closed;
 
     public override async Task ConnectAsync(IRealtimeRoomConnector? connector, CancellationToken cancellationToken)
     {
-        if (StartData.WsUrl is not { Length: > 0 })
-        {
-            throw new AvatarApiException($"LiveAvatar started LITE session {SessionId} without a ws_url.");
-        }
+        var url = WebSocketUrl();
 
         // Watching the avatar is optional in LITE: without a room connector the session still speaks.
         if (connector is not null && StartData.LivekitUrl is { Length: > 0 })
@@ -66,522 +35,60 @@ internal sealed partial class LiveAvatarLiteSession : LiveAvatarSessionBase
         }
 
         Connector = connector;
-        await ConnectSocketAsync(cancellationToken).ConfigureAwait(false);
-        _speaker = Task.Run(() => RunSpeakerAsync(Lifetime), CancellationToken.None);
+        await _stream.ConnectAsync(url, cancellationToken).ConfigureAwait(false);
+        _stream.StartSpeaker(Lifetime);
         Open(Options.KeepAliveInterval);
     }
 
-    protected override async Task SwapTransportsAsync(IRealtimeRoomConnector? connector, CancellationToken cancellationToken)
-    {
-        // Stop sending on the expiring session, then wait until the speaker let go of the job.
-        var cut = _unfinished.Values.OrderBy(j => j.Sequence).ToList();
-        _unfinished.Clear();
-        _current?.Cancel();
-        await _swapGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+    protected override Task SwapTransportsAsync(IRealtimeRoomConnector? connector, CancellationToken cancellationToken) =>
+        _stream.SwapAsync(WebSocketUrl(), async ct =>
         {
             var previousRoom = Room;
             if (connector is not null && StartData.LivekitUrl is { Length: > 0 })
             {
-                await JoinRoomAsync(connector, cancellationToken).ConfigureAwait(false);
+                await JoinRoomAsync(connector, ct).ConfigureAwait(false);
                 if (previousRoom is not null)
                 {
                     await previousRoom.DisposeAsync().ConfigureAwait(false);
                 }
             }
+        }, cancellationToken);
 
-            var previousSocket = _socket;
-            await ConnectSocketAsync(cancellationToken).ConfigureAwait(false);
-            await CloseSocketAsync(previousSocket).ConfigureAwait(false);
-            EndAllSpeaking();
-            // From the sentence that was playing, each cut answer goes first on the new session, in order.
-            foreach (var job in cut)
-            {
-                _replay.Writer.TryWrite(Resume(job));
-            }
-        }
-        finally
-        {
-            _swapGate.Release();
-        }
-    }
-
-    public override async Task SpeakAsync(string text, CancellationToken cancellationToken = default)
+    public override Task SpeakAsync(string text, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
-        var sentences = Channel.CreateUnbounded<string>();
-        foreach (var sentence in SentenceChunker.Split(text))
-        {
-            sentences.Writer.TryWrite(sentence);
-        }
-
-        sentences.Writer.TryComplete();
-        await EnqueueAsync(new SpeechJob(sentences.Reader), cancellationToken).ConfigureAwait(false);
+        ThrowIfClosed();
+        return _stream.SpeakAsync(text, cancellationToken);
     }
 
-    public override async Task SpeakAsync(IAsyncEnumerable<string> textChunks, CancellationToken cancellationToken = default)
+    public override Task SpeakAsync(IAsyncEnumerable<string> textChunks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(textChunks);
-        var sentences = Channel.CreateBounded<string>(16);
-        await EnqueueAsync(new SpeechJob(sentences.Reader), cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // Sentences reach the speaker as they complete, so audio starts before the text ends.
-            await foreach (var sentence in SentenceChunker.SplitAsync(textChunks, cancellationToken).ConfigureAwait(false))
-            {
-                await sentences.Writer.WriteAsync(sentence, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            sentences.Writer.TryComplete();
-        }
+        ThrowIfClosed();
+        return _stream.SpeakAsync(textChunks, cancellationToken);
     }
 
-    public override async Task InterruptAsync(CancellationToken cancellationToken = default)
+    public override Task InterruptAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-
-        // Stop our side first (queued jobs and the send loop), then clear the server's buffer.
-        while (_replay.Reader.TryRead(out var queued) || _jobs.Reader.TryRead(out queued))
-        {
-            queued.Cancel();
-            queued.Dispose();
-        }
-
-        _current?.Cancel();
-        _unfinished.Clear();
-        if (!_socketLost)
-        {
-            await SendAsync(new LiteCommand("agent.interrupt", Guid.NewGuid().ToString()), cancellationToken, CancellationToken.None).ConfigureAwait(false);
-        }
+        return _stream.InterruptAsync(cancellationToken);
     }
 
     protected override async ValueTask CloseTransportsAsync()
     {
-        _jobs.Writer.TryComplete();
-        _current?.Cancel();
-        await _speaker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await CloseSocketAsync(_socket).ConfigureAwait(false);
-        await _receiver.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _stream.DisposeAsync().ConfigureAwait(false);
         await base.CloseTransportsAsync().ConfigureAwait(false);
     }
 
-    private static async Task CloseSocketAsync(ClientWebSocket? socket)
-    {
-        if (socket is null)
-        {
-            return;
-        }
+    void ILiteStreamOwner.OnUtteranceStarted(string utteranceId, string? text) => OnSpeakingStarted(utteranceId, text);
 
-        try
-        {
-            if (socket.State == WebSocketState.Open)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "session closed", timeout.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-        }
-        finally
-        {
-            socket.Abort();
-            socket.Dispose();
-        }
-    }
+    void ILiteStreamOwner.OnUtteranceEnded(string utteranceId, string? text, bool interrupted) => OnSpeakingEnded(utteranceId, text, interrupted);
 
-    /// <summary>A job that speaks again the sentence <paramref name="cut"/> was playing, then the rest of its sentences.</summary>
-    private SpeechJob Resume(SpeechJob cut)
-    {
-        var sentences = Channel.CreateUnbounded<string>();
-        foreach (var sentence in cut.Unplayed())
-        {
-            sentences.Writer.TryWrite(sentence);
-        }
+    void ILiteStreamOwner.OnAllUtterancesEnded() => EndAllSpeaking();
 
-        var lifetime = Lifetime;
-        _ = Task.Run(
-            async () =>
-            {
-                try
-                {
-                    await foreach (var sentence in cut.Sentences.ReadAllAsync(lifetime).ConfigureAwait(false))
-                    {
-                        sentences.Writer.TryWrite(sentence);
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                }
-                finally
-                {
-                    sentences.Writer.TryComplete();
-                }
-            },
-            CancellationToken.None);
-        return new SpeechJob(sentences.Reader);
-    }
+    void ILiteStreamOwner.OnServerClosed(string reason) => OnRemoteSessionEnded(reason);
 
-    private async Task EnqueueAsync(SpeechJob job, CancellationToken cancellationToken)
-    {
-        ThrowIfClosed();
-        await EnsureSocketAsync(cancellationToken).ConfigureAwait(false);
-        await _jobs.Writer.WriteAsync(job, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task EnsureSocketAsync(CancellationToken cancellationToken)
-    {
-        if (!_socketLost)
-        {
-            return;
-        }
-
-        LogReconnecting(Logger, SessionId);
-        try
-        {
-            var dead = _socket;
-            await ConnectSocketAsync(cancellationToken).ConfigureAwait(false);
-            await CloseSocketAsync(dead).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is WebSocketException or TimeoutException or HttpRequestException)
-        {
-            throw new AvatarApiException($"The LITE WebSocket of avatar session {SessionId} dropped and could not be reconnected ({ex.Message}); start a new session.", ex);
-        }
-    }
-
-    private async Task ConnectSocketAsync(CancellationToken cancellationToken)
-    {
-        var socket = new ClientWebSocket();
-        _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await socket.ConnectAsync(new Uri(StartData.WsUrl!), cancellationToken).ConfigureAwait(false);
-        _socket = socket;
-        _socketLost = false;
-        _receiver = Task.Run(() => ReceiveAsync(socket), CancellationToken.None);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Options.AvatarJoinTimeout);
-        try
-        {
-            // Commands sent before "connected" are silently dropped by the server.
-            await _connected.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"LiveAvatar did not report the LITE WebSocket connected within {Options.AvatarJoinTimeout.TotalSeconds:0} s.");
-        }
-    }
-
-    private async Task RunSpeakerAsync(CancellationToken lifetime)
-    {
-        SpeechJob? held = null;
-        try
-        {
-            while ((held ?? await NextJobAsync(lifetime).ConfigureAwait(false)) is { } next)
-            {
-                await _swapGate.WaitAsync(lifetime).ConfigureAwait(false);
-                try
-                {
-                    // A renewal may have queued the rest of a cut answer meanwhile: it goes first.
-                    var job = _replay.Reader.TryRead(out var resumed) ? resumed : next;
-                    held = ReferenceEquals(job, next) ? null : next;
-                    await RunJobAsync(job, lifetime).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _swapGate.Release();
-                }
-            }
-        }
-        catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task<SpeechJob?> NextJobAsync(CancellationToken lifetime)
-    {
-        while (true)
-        {
-            if (_replay.Reader.TryRead(out var resumed))
-            {
-                return resumed;
-            }
-
-            if (_jobs.Reader.TryRead(out var job))
-            {
-                return job;
-            }
-
-            var more = _jobs.Reader.WaitToReadAsync(lifetime).AsTask();
-            await Task.WhenAny(more, _replay.Reader.WaitToReadAsync(lifetime).AsTask()).ConfigureAwait(false);
-            lifetime.ThrowIfCancellationRequested();
-            if (more.IsCompletedSuccessfully && !more.Result && !_replay.Reader.TryPeek(out _))
-            {
-                return null;
-            }
-        }
-    }
-
-    private async Task RunJobAsync(SpeechJob job, CancellationToken lifetime)
-    {
-        if (job.IsCancelled)
-        {
-            job.Dispose();
-            return;
-        }
-
-        _current = job;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(lifetime, job.Token);
-        try
-        {
-            await SpeakJobAsync(job, linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested)
-        {
-            // Interrupted, renewed or closing: the server's buffer is cleared or abandoned.
-        }
-#pragma warning disable CA1031 // A failed utterance (TTS error, dropped socket) must not stop later ones; it is logged.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            LogSpeechFailed(Logger, SessionId, job.EventId, ex.Message);
-        }
-        finally
-        {
-            _current = null;
-            job.Dispose();
-        }
-    }
-
-    private async Task SpeakJobAsync(SpeechJob job, CancellationToken cancellationToken)
-    {
-        var sent = TimeSpan.Zero;
-        var first = true;
-        var started = false;
-        await foreach (var sentence in job.Sentences.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            job.Pending = sentence;
-            _texts.AddOrUpdate(job.EventId, sentence, (_, before) => $"{before} {sentence}");
-            var response = await _textToSpeech.GetAudioAsync(sentence, options: null, cancellationToken).ConfigureAwait(false);
-            var pcm = SpeechAudioDecoder.ToPcm(response, LiteFormat);
-            for (var offset = 0; offset < pcm.Length;)
-            {
-                var length = Math.Min(LiteFormat.GetByteCount(first ? Options.LiteFirstChunk : Options.LiteChunk), pcm.Length - offset);
-
-                // Backpressure: keep the server's buffer at most LiteLeadTime ahead of what it has played.
-                if (job.Clock is { } clock && sent - clock.Elapsed - Options.LiteLeadTime is { Ticks: > 0 } ahead)
-                {
-                    await Task.Delay(ahead, cancellationToken).ConfigureAwait(false);
-                }
-
-                LiteSpeakEncoder.Write(_speakBuffer, job.EventId, pcm.AsSpan(offset, length));
-                await SendAsync(_speakBuffer.WrittenMemory, cancellationToken, cancellationToken).ConfigureAwait(false);
-                if (job.Clock is null)
-                {
-                    job.Clock = Stopwatch.StartNew();
-                    _unfinished[job.EventId] = job;
-                }
-
-                sent += LiteFormat.GetDuration(length);
-                offset += length;
-                first = false;
-                started = true;
-            }
-
-            job.MarkSent(sentence, sent);
-        }
-
-        if (started)
-        {
-            await SendAsync(new LiteCommand("agent.speak_end", job.EventId), cancellationToken, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private Task SendAsync(LiteCommand command, CancellationToken cancellationToken, CancellationToken abandon) =>
-        SendAsync(JsonSerializer.SerializeToUtf8Bytes(command, LiveAvatarEventJsonContext.Default.LiteCommand), cancellationToken, abandon);
-
-    private async Task SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken, CancellationToken abandon)
-    {
-        var socket = _socket ?? throw new InvalidOperationException("The LITE WebSocket is not connected.");
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // Re-checked under the lock: a chunk must not follow an interrupt that was sent meanwhile.
-            abandon.ThrowIfCancellationRequested();
-            await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
-
-    private async Task ReceiveAsync(ClientWebSocket socket)
-    {
-        var buffer = new ArrayBufferWriter<byte>(8 * 1024);
-        try
-        {
-            while (socket.State == WebSocketState.Open)
-            {
-                buffer.ResetWrittenCount();
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer.GetMemory(8 * 1024), CancellationToken.None).ConfigureAwait(false);
-                    buffer.Advance(result.Count);
-                }
-                while (!result.EndOfMessage);
-
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    break;
-                }
-
-                OnServerEvent(buffer.WrittenSpan);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            LogSocketError(Logger, SessionId, ex.Message);
-        }
-
-        if (State is AvatarSessionState.Closing or AvatarSessionState.Closed || !ReferenceEquals(socket, _socket))
-        {
-            return;
-        }
-
-        if (_closedByServer)
-        {
-            OnRemoteSessionEnded(socket.CloseStatusDescription is { Length: > 0 } reason ? reason : "UNKNOWN");
-            return;
-        }
-
-        // Dropped without the session ending: report it, stop speaking; the next speak reconnects.
-        _socketLost = true;
-        _connected.TrySetException(new WebSocketException("The LITE WebSocket closed before it was connected."));
-        _current?.Cancel();
-        LogSocketDropped(Logger, SessionId);
-        EndAllSpeaking();
-    }
-
-    private void OnServerEvent(ReadOnlySpan<byte> payload)
-    {
-        LiteServerEvent? message;
-        try
-        {
-            message = JsonSerializer.Deserialize(payload, LiveAvatarEventJsonContext.Default.LiteServerEvent);
-        }
-        catch (JsonException ex)
-        {
-            LogMalformedEvent(Logger, SessionId, ex.Message);
-            return;
-        }
-
-        switch (message?.Type)
-        {
-            case null:
-                LogMalformedEvent(Logger, SessionId, "no type");
-                break;
-            case "session.state_updated" when message.State == "connected":
-                _connected.TrySetResult();
-                break;
-            case "session.state_updated" when message.State is "closing" or "closed":
-                _closedByServer = true;
-                break;
-            case "agent.speak_started" when message.EventId is { } id:
-                OnSpeakingStarted(id, _texts.GetValueOrDefault(id));
-                break;
-            case "agent.speak_ended" when message.EventId is { } id:
-                _unfinished.TryRemove(id, out _);
-                _texts.TryRemove(id, out var text);
-                OnSpeakingEnded(id, text, interrupted: false);
-                break;
-            case "agent.speak_interrupted" when message.EventId is { } id:
-                _unfinished.TryRemove(id, out _);
-                _texts.TryRemove(id, out var cut);
-                OnSpeakingEnded(id, cut, interrupted: true);
-                break;
-            case "error":
-                LogServerError(Logger, SessionId, message.Error?.Type, message.Error?.Message);
-                break;
-            default:
-                LogIgnoredEvent(Logger, SessionId, message.Type);
-                break;
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Avatar session {SessionId}: ignored a malformed LITE event ({Error}).")]
-    private static partial void LogMalformedEvent(ILogger logger, string sessionId, string error);
-
-    [LoggerMessage(Level = LogLevel.Trace, Message = "Avatar session {SessionId}: ignored LITE event '{Type}'.")]
-    private static partial void LogIgnoredEvent(ILogger logger, string sessionId, string type);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Avatar session {SessionId}: LiveAvatar reported {ErrorType}: {Message}")]
-    private static partial void LogServerError(ILogger logger, string sessionId, string? errorType, string? message);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Avatar session {SessionId}: the LITE WebSocket dropped; the next speak reconnects.")]
-    private static partial void LogSocketDropped(ILogger logger, string sessionId);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Avatar session {SessionId}: LITE WebSocket error: {Error}")]
-    private static partial void LogSocketError(ILogger logger, string sessionId, string error);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Avatar session {SessionId}: reconnecting the LITE WebSocket.")]
-    private static partial void LogReconnecting(ILogger logger, string sessionId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Avatar session {SessionId}: speaking utterance {EventId} failed: {Error}")]
-    private static partial void LogSpeechFailed(ILogger logger, string sessionId, string eventId, string error);
-
-    /// <summary>One utterance: its sentences (possibly still arriving) and its cancellation.</summary>
-    private sealed class SpeechJob(ChannelReader<string> sentences) : IDisposable
-    {
-        private readonly CancellationTokenSource _cancel = new();
-
-        public string EventId { get; } = Guid.NewGuid().ToString();
-
-        public ChannelReader<string> Sentences { get; } = sentences;
-
-        public CancellationToken Token => _cancel.Token;
-
-        public bool IsCancelled => _cancel.IsCancellationRequested;
-
-        private static long s_sequence;
-        private readonly List<(string Sentence, TimeSpan End)> _sent = [];
-
-        public long Sequence { get; } = Interlocked.Increment(ref s_sequence);
-
-        /// <summary>Gets or sets the clock started with the first chunk: about when the avatar started to play it.</summary>
-        public Stopwatch? Clock { get; set; }
-
-        /// <summary>Gets or sets the sentence read but not completely sent yet.</summary>
-        public string? Pending { get; set; }
-
-        public void MarkSent(string sentence, TimeSpan end)
-        {
-            lock (_sent)
-            {
-                _sent.Add((sentence, end));
-                Pending = null;
-            }
-        }
-
-        /// <summary>The sentences not played yet, estimated from the clock: from the one playing now, then the one being sent.</summary>
-        public List<string> Unplayed()
-        {
-            var elapsed = Clock?.Elapsed ?? TimeSpan.Zero;
-            lock (_sent)
-            {
-                var sentences = _sent.Where(s => s.End > elapsed).Select(s => s.Sentence).ToList();
-                if (Pending is { } pending)
-                {
-                    sentences.Add(pending);
-                }
-
-                return sentences;
-            }
-        }
-
-        public void Cancel() => _cancel.Cancel();
-
-        public void Dispose() => _cancel.Dispose();
-    }
+    private Uri WebSocketUrl() => StartData.WsUrl is { Length: > 0 } url
+        ? new Uri(url)
+        : throw new AvatarApiException($"LiveAvatar started LITE session {SessionId} without a ws_url.");
 }

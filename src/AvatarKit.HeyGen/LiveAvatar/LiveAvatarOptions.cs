@@ -43,15 +43,6 @@ public sealed class LiveAvatarOptions : HeyGenServiceOptions
     /// <summary>Gets or sets a value indicating whether FULL-mode text is treated as user input that LiveAvatar's LLM answers (<c>avatar.speak_response</c>) rather than spoken verbatim.</summary>
     public bool SpeakAsResponse { get; set; }
 
-    /// <summary>Gets or sets the length of the first LITE audio chunk (the official guide uses 600 ms).</summary>
-    public TimeSpan LiteFirstChunk { get; set; } = TimeSpan.FromMilliseconds(600);
-
-    /// <summary>Gets or sets the length of later LITE audio chunks (1 s recommended; at most about 10 s per 1 MB message).</summary>
-    public TimeSpan LiteChunk { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Gets or sets how far ahead of real time LITE audio may be sent: the backpressure bound on the server's buffer.</summary>
-    public TimeSpan LiteLeadTime { get; set; } = TimeSpan.FromSeconds(2);
-
     /// <summary>
     /// Gets or sets the most credits this service may spend, as estimated by the credit meter (FULL 2/min, LITE 1/min,
     /// sandbox free; each started minute counts). A start that would pass it is refused, and an open session ends
@@ -77,11 +68,6 @@ public sealed class LiveAvatarOptions : HeyGenServiceOptions
         foreach (var problem in ValidateCommon("LIVEAVATAR_API_KEY"))
         {
             yield return problem;
-        }
-
-        if (LiteFirstChunk <= TimeSpan.Zero || LiteChunk <= TimeSpan.Zero || LiteChunk > TimeSpan.FromSeconds(10))
-        {
-            yield return "LiteFirstChunk and LiteChunk must be positive, and LiteChunk at most 10 s (1 MB per WebSocket message).";
         }
 
         if (CreditCap is < 0)

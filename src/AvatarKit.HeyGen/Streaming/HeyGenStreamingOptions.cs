@@ -18,6 +18,14 @@ public sealed class HeyGenStreamingOptions : HeyGenServiceOptions
     /// <summary>Gets or sets a value indicating whether text is user input HeyGen's LLM answers (<c>talk</c>) rather than spoken verbatim (<c>repeat</c>, the default: AvatarKit brings its own LLM).</summary>
     public bool Talk { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the avatar speaks with your own voice, LITE-style: text becomes speech
+    /// through the registered <see cref="Microsoft.Extensions.AI.ITextToSpeechClient"/> and is streamed as PCM16 24 kHz
+    /// over the session's <c>realtime_endpoint</c> WebSocket (the commands LiveAvatar LITE later adopted) instead of
+    /// being sent as <c>streaming.task</c>. Off by default (HeyGen's voice).
+    /// </summary>
+    public bool UseRealtimeEndpoint { get; set; }
+
     /// <summary>Gets or sets the knowledge base used by <c>talk</c> tasks.</summary>
     public string? KnowledgeBaseId { get; set; }
 
@@ -32,6 +40,11 @@ public sealed class HeyGenStreamingOptions : HeyGenServiceOptions
         foreach (var problem in ValidateCommon("HEYGEN_API_KEY"))
         {
             yield return problem;
+        }
+
+        if (UseRealtimeEndpoint && Talk)
+        {
+            yield return "Talk and UseRealtimeEndpoint exclude each other: the realtime endpoint speaks your own voice verbatim, with no HeyGen LLM.";
         }
 
         if (ActivityIdleTimeout is { } idle && (idle < TimeSpan.FromSeconds(30) || idle > TimeSpan.FromHours(1)))

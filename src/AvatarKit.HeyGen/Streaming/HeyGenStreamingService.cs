@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -11,6 +12,7 @@ internal sealed partial class HeyGenStreamingService : IAvatarService, IAsyncDis
     private readonly HeyGenStreamingOptions _options;
     private readonly AvatarKitOptions _kit;
     private readonly IRealtimeRoomConnector? _connector;
+    private readonly ITextToSpeechClient? _textToSpeech;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly AvatarSessionManager _manager;
@@ -20,12 +22,14 @@ internal sealed partial class HeyGenStreamingService : IAvatarService, IAsyncDis
         IOptions<HeyGenStreamingOptions> options,
         IOptions<AvatarKitOptions>? kit = null,
         IRealtimeRoomConnector? connector = null,
-        ILoggerFactory? loggers = null)
+        ILoggerFactory? loggers = null,
+        ITextToSpeechClient? textToSpeech = null)
     {
         _api = api;
         _options = options.Value;
         _kit = kit?.Value ?? new AvatarKitOptions();
         _connector = connector;
+        _textToSpeech = textToSpeech;
         _loggers = loggers ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger<HeyGenStreamingService>();
         _manager = new AvatarSessionManager(_options.MaxConcurrentSessions, _options.StopSessionsOnProcessExit, _logger);
@@ -59,8 +63,17 @@ internal sealed partial class HeyGenStreamingService : IAvatarService, IAsyncDis
     public async Task<IAvatarSession> StartSessionAsync(AvatarSessionOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = BuildNewRequest(options);
-        var connector = _connector
-            ?? throw new InvalidOperationException("HeyGen streaming sessions are watched and steered through their room: register an IRealtimeRoomConnector (e.g. .AddLiveKit()).");
+        if (_options.UseRealtimeEndpoint && _textToSpeech is null)
+        {
+            throw new InvalidOperationException("UseRealtimeEndpoint speaks with your own voice: register an ITextToSpeechClient (e.g. .AddDeepgram()) or turn it off.");
+        }
+
+        // Task mode hears the avatar's speaking events on the room's data channel; the realtime endpoint reports them itself.
+        if (!_options.UseRealtimeEndpoint && _connector is null)
+        {
+            throw new InvalidOperationException("HeyGen streaming sessions are watched and steered through their room: register an IRealtimeRoomConnector (e.g. .AddLiveKit()).");
+        }
+
         using var lease = await _manager.BeginStartAsync(_options.ReclaimStaleSessions ? StopOthersAsync : null, cancellationToken).ConfigureAwait(false);
         NewSessionData created;
         try
@@ -73,11 +86,11 @@ internal sealed partial class HeyGenStreamingService : IAvatarService, IAsyncDis
             throw await _manager.ExplainLimitAsync(limit, "HeyGen", ListActiveSessionsAsync, "AvatarKit:HeyGenStreaming:ReclaimStaleSessions", cancellationToken).ConfigureAwait(false);
         }
 
-        var session = new HeyGenStreamingSession(created, _options, _api, _manager, _loggers.CreateLogger("AvatarKit.HeyGen.HeyGenStreamingSession"));
+        var session = new HeyGenStreamingSession(created, _options, _api, _manager, _textToSpeech, _loggers.CreateLogger("AvatarKit.HeyGen.HeyGenStreamingSession"));
         _manager.Register(session);
         try
         {
-            await session.ConnectAsync(connector, cancellationToken).ConfigureAwait(false);
+            await session.ConnectAsync(_connector, cancellationToken).ConfigureAwait(false);
             LogStarted(_logger, session.SessionId, request.AvatarId);
             return session;
         }

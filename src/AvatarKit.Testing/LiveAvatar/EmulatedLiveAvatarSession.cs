@@ -6,7 +6,7 @@ using System.Threading.Channels;
 namespace AvatarKit.Testing.LiveAvatar;
 
 /// <summary>One session of the LiveAvatar emulator: its token, configuration, timers, avatar and control channel.</summary>
-internal sealed class EmulatedLiveAvatarSession(string id, string token, string mode, string avatarId, bool isSandbox)
+internal sealed class EmulatedLiveAvatarSession(string id, string token, string mode, string avatarId, bool isSandbox) : ILiteSocketSession
 {
     private readonly Lock _gate = new();
 
@@ -33,6 +33,8 @@ internal sealed class EmulatedLiveAvatarSession(string id, string token, string 
     public string? EndReason { get; private set; }
 
     public bool IsActive => StartedAt is not null && EndedAt is null;
+
+    public bool HasEnded => EndedAt is not null;
 
     public long LastActivityTicks { get; set; } = Environment.TickCount64;
 

@@ -117,7 +117,7 @@ public sealed partial class LiveAvatarEmulator
 
         if (session.IsLite)
         {
-            AttachLite(session);
+            LiteSocketEmulation.Attach(session);
         }
         else
         {
@@ -277,8 +277,7 @@ public sealed partial class LiveAvatarEmulator
 
         if (session.IsLite)
         {
-            session.Post(new JsonObject { ["type"] = "session.state_updated", ["state"] = "closing" });
-            session.Post(new JsonObject { ["type"] = "session.state_updated", ["state"] = "closed" });
+            LiteSocketEmulation.PostClosed(session);
         }
         else
         {

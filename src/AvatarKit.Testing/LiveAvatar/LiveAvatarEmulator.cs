@@ -21,19 +21,19 @@ public sealed partial class LiveAvatarEmulator : IAsyncDisposable
     /// <summary>The data topic FULL-mode server events are published on.</summary>
     public const string ResponseTopic = "agent-response";
 
-    private const int MaxWebSocketMessage = 1024 * 1024;
-
     private readonly LiveAvatarEmulatorOptions _options;
     private readonly IEmulatorRoomHost _rooms;
     private readonly ConcurrentDictionary<string, EmulatedLiveAvatarSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly ConcurrentQueue<RecordedLiteMessage> _liteMessages = new();
+    private readonly LiteSocketEmulation _lite;
     private EmulatorServer? _server;
 
     private LiveAvatarEmulator(IEmulatorRoomHost rooms, LiveAvatarEmulatorOptions options)
     {
         _rooms = rooms;
         _options = options;
+        _lite = new LiteSocketEmulation(_liteMessages);
     }
 
     /// <summary>Gets the base URL clients use instead of <c>https://api.liveavatar.com/</c>.</summary>
@@ -58,10 +58,18 @@ public sealed partial class LiveAvatarEmulator : IAsyncDisposable
     public IReadOnlyList<string> OpenSessionIds => [.. _sessions.Values.Where(s => s.IsActive).Select(s => s.Id)];
 
     /// <summary>Gets or sets how many <c>agent.speak</c> messages a LITE socket accepts before the emulator drops it without a close handshake (null: never).</summary>
-    public int? DropLiteSocketAfterSpeakMessages { get; set; }
+    public int? DropLiteSocketAfterSpeakMessages
+    {
+        get => _lite.DropAfterSpeakMessages;
+        set => _lite.DropAfterSpeakMessages = value;
+    }
 
     /// <summary>Gets or sets a value indicating whether the LITE socket ignores <c>agent.speak_end</c> (a stuck server).</summary>
-    public bool IgnoreSpeakEnd { get; set; }
+    public bool IgnoreSpeakEnd
+    {
+        get => _lite.IgnoreSpeakEnd;
+        set => _lite.IgnoreSpeakEnd = value;
+    }
 
     /// <summary>Starts the emulator.</summary>
     /// <param name="rooms">Where sessions' rooms live (in-process or a LiveKit-compatible server).</param>
@@ -101,19 +109,8 @@ public sealed partial class LiveAvatarEmulator : IAsyncDisposable
     /// <param name="text">The frame.</param>
     /// <param name="cancellationToken">Cancels the send.</param>
     /// <returns>A task that completes when sent.</returns>
-    public async Task SendRawLiteAsync(string sessionId, string text, CancellationToken cancellationToken = default)
-    {
-        var socket = _sessions.TryGetValue(sessionId, out var s) ? s.Socket : null;
-        if (socket is null)
-        {
-            throw new InvalidOperationException($"Session {sessionId} has no LITE WebSocket.");
-        }
-
-        // The outbox pump owns the socket; a raw message goes through it to keep frames whole.
-        s!.Outbox.Writer.TryWrite(new JsonObject { ["__raw"] = text });
-        await Task.Yield();
-        cancellationToken.ThrowIfCancellationRequested();
-    }
+    public Task SendRawLiteAsync(string sessionId, string text, CancellationToken cancellationToken = default) =>
+        LiteSocketEmulation.SendRawAsync(_sessions.GetValueOrDefault(sessionId), text, cancellationToken);
 
     /// <summary>Publishes raw bytes on a FULL session's <c>agent-response</c> topic (to test malformed or unknown events).</summary>
     /// <param name="sessionId">The session.</param>

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using AvatarKit.Testing.LiveAvatar;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -10,8 +13,10 @@ namespace AvatarKit.Testing.Streaming;
 /// A local HeyGen Streaming API v1 (<c>/v1/streaming.*</c>, LiveKit transport) on a loopback port:
 /// envelopes, error codes (<c>10013</c> avatar not found, <c>400112</c> unauthorized, <c>10004</c>
 /// concurrent limit), and an <see cref="EmulatedAvatar"/> per started session that emits
-/// <c>avatar_start_talking</c> / <c>avatar_stop_talking</c> on the room's data channel.
-/// Counts open sessions; latency and failures are injectable through <see cref="Faults"/>.
+/// <c>avatar_start_talking</c> / <c>avatar_stop_talking</c> on the room's data channel. Each session's
+/// <c>realtime_endpoint</c> is a WebSocket that speaks the LITE protocol (<c>agent.speak</c> with PCM16 24 kHz,
+/// <c>agent.speak_end</c>, <c>agent.interrupt</c>, <c>session.keep_alive</c>), served by the same code as the
+/// LiveAvatar emulator's LITE socket. Counts open sessions; latency and failures are injectable through <see cref="Faults"/>.
 /// </summary>
 public sealed class StreamingEmulator : IAsyncDisposable
 {
@@ -22,12 +27,15 @@ public sealed class StreamingEmulator : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly ConcurrentQueue<RecordedLiteMessage> _realtimeMessages = new();
+    private readonly LiteSocketEmulation _realtime;
     private EmulatorServer? _server;
 
     private StreamingEmulator(IEmulatorRoomHost rooms, StreamingEmulatorOptions options)
     {
         _rooms = rooms;
         _options = options;
+        _realtime = new LiteSocketEmulation(_realtimeMessages);
     }
 
     /// <summary>Gets the base URL clients use instead of <c>https://api.heygen.com/</c>.</summary>
@@ -41,6 +49,16 @@ public sealed class StreamingEmulator : IAsyncDisposable
 
     /// <summary>Gets the requests received so far, in order.</summary>
     public IReadOnlyCollection<RecordedRequest> Requests => _requests;
+
+    /// <summary>Gets the messages received on realtime-endpoint WebSockets, in order (audio summarized by its size).</summary>
+    public IReadOnlyCollection<RecordedLiteMessage> RealtimeMessages => _realtimeMessages;
+
+    /// <summary>Gets or sets how many <c>agent.speak</c> messages a realtime socket accepts before the emulator drops it without a close handshake (null: never).</summary>
+    public int? DropRealtimeSocketAfterSpeakMessages
+    {
+        get => _realtime.DropAfterSpeakMessages;
+        set => _realtime.DropAfterSpeakMessages = value;
+    }
 
     /// <summary>Gets the number of sessions created and not stopped (they count against the limit).</summary>
     public int OpenSessionCount => _sessions.Values.Count(s => s.Status != "closed");
@@ -71,12 +89,26 @@ public sealed class StreamingEmulator : IAsyncDisposable
     /// <returns>The avatar, or null.</returns>
     public EmulatedAvatar? GetAvatar(string sessionId) => _sessions.TryGetValue(sessionId, out var s) ? s.Avatar : null;
 
+    /// <summary>Sends a raw text frame on a session's realtime WebSocket (to test malformed or unknown events).</summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="text">The frame.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>A task that completes when queued.</returns>
+    public Task SendRawRealtimeAsync(string sessionId, string text, CancellationToken cancellationToken = default) =>
+        LiteSocketEmulation.SendRawAsync(_sessions.GetValueOrDefault(sessionId), text, cancellationToken);
+
+    /// <summary>Ends a session from the server side (as its duration limit does): the realtime socket reports it and closes.</summary>
+    /// <param name="sessionId">The session.</param>
+    /// <returns>A task that completes when the session is closed.</returns>
+    public Task EndSessionAsync(string sessionId) =>
+        _sessions.TryGetValue(sessionId, out var session) ? CloseAsync(session, "MAX_DURATION_REACHED") : Task.CompletedTask;
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         foreach (var session in _sessions.Values)
         {
-            await CloseAsync(session).ConfigureAwait(false);
+            await CloseAsync(session, "SERVER_ERROR").ConfigureAwait(false);
         }
 
         if (_server is not null)
@@ -140,7 +172,7 @@ public sealed class StreamingEmulator : IAsyncDisposable
         }));
         app.MapPost("/v1/streaming.stop", (HttpRequest r) => WithSessionAsync(r, async (s, _) =>
         {
-            await CloseAsync(s).ConfigureAwait(false);
+            await CloseAsync(s, "USER_CLOSED").ConfigureAwait(false);
             return Ok(null);
         }, allowClosed: true));
         app.MapGet("/v1/streaming.list", (HttpRequest r) => !Authorized(r) ? Fail(401, 400112, "Unauthorized") : Ok(new JsonObject
@@ -152,6 +184,7 @@ public sealed class StreamingEmulator : IAsyncDisposable
                 ["created_at"] = s.CreatedAt.ToUnixTimeSeconds(),
             })]),
         }));
+        app.Map("/v2-alpha/interactive-avatar/session/{id}", RealtimeSocketAsync);
         app.MapGet("/v1/streaming/avatar.list", (HttpRequest r) => !Authorized(r) ? Fail(401, 400112, "Unauthorized") : Ok(new JsonArray([.. Avatars.Select(a => (JsonNode)new JsonObject
         {
             ["avatar_id"] = a,
@@ -200,7 +233,7 @@ public sealed class StreamingEmulator : IAsyncDisposable
             ["url"] = client.Url.ToString(),
             ["access_token"] = client.Token,
             ["livekit_agent_token"] = agent.Token,
-            ["realtime_endpoint"] = new UriBuilder(BaseUrl) { Scheme = "ws", Path = $"/v2-alpha/interactive-avatar/session/{id}" }.Uri.ToString(),
+            ["realtime_endpoint"] = new UriBuilder(BaseUrl) { Scheme = "ws", Path = $"/v2-alpha/interactive-avatar/session/{id}", Query = $"session_token={session.WebSocketToken}" }.Uri.ToString(),
             ["is_paid"] = true,
             ["session_duration_limit"] = (int)_options.SessionDurationLimit.TotalSeconds,
             ["sdp"] = null,
@@ -306,26 +339,65 @@ public sealed class StreamingEmulator : IAsyncDisposable
         {
             if (DateTimeOffset.UtcNow - session.CreatedAt >= _options.SessionDurationLimit || session.Idle >= session.IdleTimeout)
             {
-                await CloseAsync(session).ConfigureAwait(false);
+                await CloseAsync(session, session.Idle >= session.IdleTimeout ? "IDLE_TIMEOUT" : "MAX_DURATION_REACHED").ConfigureAwait(false);
             }
         }
     }
 
-    private static async Task CloseAsync(Session session)
+    private static async Task CloseAsync(Session session, string reason)
     {
-        if (!session.TryClose())
+        if (!session.TryClose(reason))
         {
             return;
         }
 
+        if (session.Socket is not null)
+        {
+            LiteSocketEmulation.PostClosed(session);
+        }
+
+        session.Outbox.Writer.TryComplete();
+        if (session.Pump is { } pump)
+        {
+            await pump.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await session.Lifetime.CancelAsync().ConfigureAwait(false);
         if (session.Avatar is { } avatar)
         {
             await avatar.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private sealed class Session(string id)
+    private async Task RealtimeSocketAsync(HttpContext context, string id)
     {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+
+        if (!_sessions.TryGetValue(id, out var session) || context.Request.Query["session_token"] != session.WebSocketToken)
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+
+        // The avatar's speech is reported on the socket once a client uses it (task-mode clients never do).
+        if (session.Avatar is not null && Interlocked.Exchange(ref session.RealtimeAttached, 1) == 0)
+        {
+            LiteSocketEmulation.Attach(session);
+        }
+
+        await _realtime.RunAsync(context, session).ConfigureAwait(false);
+    }
+
+    private sealed class Session(string id) : ILiteSocketSession
+    {
+#pragma warning disable SA1401, CA1051 // Set once with Interlocked.
+        public int RealtimeAttached;
+#pragma warning restore SA1401, CA1051
+
         private readonly ConcurrentDictionary<string, TaskCompletionSource> _tasks = new(StringComparer.Ordinal);
         private long _lastActivity = Environment.TickCount64;
         private int _closed;
@@ -339,6 +411,26 @@ public sealed class StreamingEmulator : IAsyncDisposable
         public TimeSpan IdleTimeout { get; init; }
 
         public EmulatedAvatar? Avatar { get; set; }
+
+        public string WebSocketToken { get; } = Guid.NewGuid().ToString("N");
+
+        public WebSocket? Socket { get; set; }
+
+        public Task? Pump { get; set; }
+
+        public Channel<JsonObject> Outbox { get; } = Channel.CreateUnbounded<JsonObject>(new UnboundedChannelOptions { SingleReader = true });
+
+        public CancellationTokenSource Lifetime { get; } = new();
+
+        public bool IsActive => Status == "connected";
+
+        public bool HasEnded => Status == "closed";
+
+        public string? EndReason { get; private set; }
+
+        public int SpeakMessages { get; set; }
+
+        public void Post(JsonObject message) => Outbox.Writer.TryWrite(message);
 
         public TimeSpan Idle => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastActivity));
 
@@ -354,13 +446,14 @@ public sealed class StreamingEmulator : IAsyncDisposable
             }
         }
 
-        public bool TryClose()
+        public bool TryClose(string reason)
         {
             if (Interlocked.Exchange(ref _closed, 1) != 0)
             {
                 return false;
             }
 
+            EndReason = reason;
             Status = "closed";
             return true;
         }

@@ -15,9 +15,9 @@ public sealed class HostKillTests(LiveKitFixture liveKit)
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
-    // The recorder writes one-second fragments; a kill loses the fragment in progress (up to 1 s, depending on
-    // when it lands) plus what is still in the jitter buffer (150 ms) and the encoder (~0.2 s measured).
-    private static readonly TimeSpan MaxLostOnKill = TimeSpan.FromSeconds(1.5);
+    // The recorder ends a fragment every half second; a kill loses the fragment in progress (up to 0.5 s, depending
+    // on when it lands) plus what is still in the jitter buffer (150 ms) and the encoder (~0.2 s measured).
+    private static readonly TimeSpan MaxLostOnKill = TimeSpan.FromSeconds(1);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
