@@ -203,8 +203,22 @@ public sealed class DeepgramTextToSpeechClient : ITextToSpeechClient
         }
         catch (Exception ex)
         {
-            // A failed text source cancels the read; report its error rather than the cancellation.
-            audio.TryComplete(sending.IsFaulted ? sending.Exception.InnerException ?? ex : ex);
+            var error = ex;
+            if (ex is OperationCanceledException && reading.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The sender cancelled the read because the text source (or a send) failed, and it is rethrowing
+                // that error now: wait for it and report it rather than the cancellation.
+                try
+                {
+                    await sending.ConfigureAwait(false);
+                }
+                catch (Exception sendError)
+                {
+                    error = sendError;
+                }
+            }
+
+            audio.TryComplete(error);
             try
             {
                 await sending.ConfigureAwait(false);
