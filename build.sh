@@ -70,14 +70,31 @@ install_provider_sdks() {
   return 0
 }
 
+# Runs one test project into its own results folder. (Projects that start in the same instant would
+# otherwise write TRX files of the same name into a shared folder, and one would overwrite the other.)
+# Exit code 8 means a project has no tests yet; --timeout stops a hung test process so CI always
+# finishes and reports.
+run_test_project() {
+  local project=$1 results=$2; shift 2
+  local name; name=$(basename "$project" .csproj)
+  dotnet test --project "$project" -c Release --no-build \
+    --results-directory "$results/$name" --report-xunit-trx --report-xunit-trx-filename "$name.trx" \
+    --ignore-exit-code 8 --timeout 12m "$@"
+}
+export -f run_test_project
+
 # Sums the TRX files of one run into: Tests: N passed, N failed, N skipped
+# A project that left no TRX (its test host crashed) counts as one failed test.
 summarize_tests() {
-  local dir=$1 passed=0 failed=0 skipped=0
-  shopt -s nullglob
-  for trx in "$dir"/*.trx; do
-    local counters
+  local dir=$1 passed=0 failed=0 skipped=0; shift
+  for name in "$@"; do
+    local trx="$dir/$name/$name.trx"
+    if [ ! -f "$trx" ]; then
+      log "$name left no test results: counted as a failure"
+      failed=$((failed + 1)); continue
+    fi
+    local counters p f e n
     counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-    local p f e n
     p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
     f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
     e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")
@@ -96,12 +113,12 @@ cmd_test() {
   local results="$ARTIFACTS/test-results"
   rm -rf "$results"; mkdir -p "$results"
   log "testing"
-  local status=0
-  # Microsoft.Testing.Platform (global.json); exit code 8 means a project has no tests yet;
-  # --timeout stops a hung test process so CI always finishes and reports.
-  dotnet test --solution AvatarKit.sln -c Release --no-build \
-    --results-directory "$results" --report-xunit-trx --ignore-exit-code 8 --timeout 12m "$@" || status=$?
-  summarize_tests "$results" | tee "$results/summary.txt"
+  local status=0 projects names=()
+  mapfile -t projects < <(find tests -name '*.Tests.csproj' | sort)
+  for p in "${projects[@]}"; do names+=("$(basename "$p" .csproj)"); done
+  # Two projects at a time, one per core.
+  printf '%s\n' "${projects[@]}" | xargs -P 2 -I{} bash -c 'run_test_project "$@"' _ {} "$results" "$@" || status=$?
+  summarize_tests "$results" "${names[@]}" | tee "$results/summary.txt"
   return $status
 }
 
