@@ -19,16 +19,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         LiveKitServerFixture.RequireServer();
         var ct = Timeout();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-resume", ct);
-        var states = new ConcurrentQueue<(RoomConnectionState, string?)>();
-        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        room.ConnectionStateChanged += (_, e) =>
-        {
-            states.Enqueue((e.State, e.Reason));
-            if (e.State == RoomConnectionState.Connected)
-            {
-                reconnected.TrySetResult();
-            }
-        };
+        var (states, reconnected) = WatchConnection(room);
         var track = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
         var frames = 0;
         var reading = Task.Run(
@@ -87,16 +78,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
                 republished.TrySetResult(e.Track);
             }
         };
-        var states = new ConcurrentQueue<(RoomConnectionState, string?)>();
-        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        room.ConnectionStateChanged += (_, e) =>
-        {
-            states.Enqueue((e.State, e.Reason));
-            if (e.State == RoomConnectionState.Connected)
-            {
-                reconnected.TrySetResult();
-            }
-        };
+        var (states, reconnected) = WatchConnection(room);
         var resubscribed = new TaskCompletionSource<RoomTrack>(TaskCreationOptions.RunContinuationsAsynchronously);
         var track = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
         Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
@@ -184,6 +166,22 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         await room.PublishDataAsync(Encoding.UTF8.GetBytes(text), new RoomDataOptions { Topic = "agent-control", DestinationIdentities = [LiveKitServerFixture.AvatarIdentity] }, ct);
         Assert.True(await next.WaitAsync(ct));
         return Encoding.UTF8.GetString(replies.Current.Payload.Span);
+    }
+
+    /// <summary>Records the room's connection states and completes when it is connected again.</summary>
+    private static (ConcurrentQueue<(RoomConnectionState State, string? Reason)> States, TaskCompletionSource Reconnected) WatchConnection(IRealtimeRoom room)
+    {
+        var states = new ConcurrentQueue<(RoomConnectionState State, string? Reason)>();
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.ConnectionStateChanged += (_, e) =>
+        {
+            states.Enqueue((e.State, e.Reason));
+            if (e.State == RoomConnectionState.Connected)
+            {
+                reconnected.TrySetResult();
+            }
+        };
+        return (states, reconnected);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
