@@ -157,6 +157,9 @@ public sealed class AvatarPipelineTests
         var failed = await pipeline.SendTextAsync("Hello?", Ct);
         var next = await pipeline.SendTextAsync("Hello again?", Ct);
 
+        // Events reach the log on their own task; the second turn's completion comes after the first turn's error.
+        await log.WaitForAsync<TurnCompletedEvent>(e => e.Result.TurnId == next.TurnId);
+
         Assert.Equal(TurnOutcome.Failed, failed.Outcome);
         var error = Assert.Single(log.OfType<ConversationErrorEvent>());
         Assert.Equal(ConversationStage.Chat, error.Stage);
@@ -179,6 +182,9 @@ public sealed class AvatarPipelineTests
         var failed = await pipeline.SendTextAsync("Hello?", Ct);
         fail = false;
         var next = await pipeline.SendTextAsync("Hello again?", Ct);
+
+        // Events reach the log on their own task; the second turn's completion comes after the first turn's error.
+        await log.WaitForAsync<TurnCompletedEvent>(e => e.Result.TurnId == next.TurnId);
 
         Assert.Equal(TurnOutcome.Failed, failed.Outcome);
         var error = Assert.Single(log.OfType<ConversationErrorEvent>());
