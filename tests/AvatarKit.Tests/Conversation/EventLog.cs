@@ -3,7 +3,7 @@ namespace AvatarKit.Tests.Conversation;
 /// <summary>Collects a pipeline's events so tests can wait for one.</summary>
 internal sealed class EventLog
 {
-    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
     private readonly List<ConversationEvent> _events = [];
 
     public EventLog(AvatarPipeline pipeline)
