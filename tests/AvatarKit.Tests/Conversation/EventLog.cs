@@ -37,6 +37,11 @@ internal sealed class EventLog
 
     public IEnumerable<T> OfType<T>() => Events.OfType<T>();
 
+    /// <summary>Waits until <paramref name="count"/> events of a type arrived; the timeout only guards against a hang.</summary>
+    public async Task WaitForCountAsync<T>(int count)
+        where T : ConversationEvent =>
+        await WaitForAsync<T>(_ => Events.OfType<T>().Count() >= count);
+
     /// <summary>Waits for an event; the timeout only guards against a hang, it is not a latency assertion.</summary>
     public async Task<T> WaitForAsync<T>(Func<T, bool>? predicate = null)
         where T : ConversationEvent
