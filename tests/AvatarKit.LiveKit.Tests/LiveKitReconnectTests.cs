@@ -6,7 +6,7 @@ using AvatarKit.Testing;
 
 namespace AvatarKit.LiveKit.Tests;
 
-/// <summary>What LiveKit's SDK does when the signal connection drops, against the fake server's fault hook.</summary>
+/// <summary>What LiveKit's SDK does when the signal connection or the media path drops, against the fake server's fault hooks.</summary>
 [Collection(LiveKitTestGroup.Name)]
 public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
 {
@@ -141,6 +141,175 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
 
         Assert.InRange(LiveKitTestMedia.EstimateFrequency(samples.Skip(9_600).ToArray(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
         Assert.True(Assert.Single(await room.GetTrackStatsAsync(microphone.Track, ct)).Packets > 0);
+    }
+
+    // A media cut is noticed only when libwebrtc's ICE gives the peer connections up (seconds), so these tests get more time.
+    [Fact]
+    public async Task A_cut_media_path_is_resumed_with_ice_restarts_and_video_audio_and_data_flow_again()
+    {
+        LiveKitServerFixture.RequireServer();
+        var ct = Timeout(90);
+        await using var room = await fixture.JoinAvatarRoomAsync("viewer-cut", ct);
+        var (states, reconnected) = WatchConnection(room);
+        var clock = Stopwatch.StartNew();
+        var reconnecting = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.ConnectionStateChanged += (_, e) =>
+        {
+            if (e.State == RoomConnectionState.Reconnecting)
+            {
+                reconnecting.TrySetResult(clock.Elapsed);
+            }
+        };
+        var video = new FrameLog(clock);
+        var audio = new FrameLog(clock);
+        var reading = ReadAvatarMediaAsync(room, video, audio, ct);
+
+        // Publishing data first negotiates the publisher connection, so both peer connections are cut.
+        Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
+        await WaitUntilAsync(() => video.Count >= 10 && audio.Count >= 10, ct);
+        var before = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut");
+
+        var cutAt = clock.Elapsed;
+        await fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut", cancellationToken: ct);
+        await reconnected.Task.WaitAsync(ct);
+
+        // The SDK saw its peer connections fail (the signal socket stayed up) and resumed the same session.
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
+        var resumed = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut");
+        Assert.Equal(before.Sid, resumed.Sid);
+        Assert.Equal(1, resumed.MediaCuts);
+        Assert.Equal(1, resumed.Resumes);
+        Assert.Equal(before.PublisherOffers + 1, resumed.PublisherOffers); // the client's ICE restart
+        Assert.Equal(before.SubscriberIceRestarts + 1, resumed.SubscriberIceRestarts); // the server's
+        Assert.True(resumed.SignalConnected);
+
+        // Frames of the same subscriptions flow again (the readers never ended): video, and the avatar's
+        // tone (audio frames never stop, the decoder conceals the gap with silence), and data gets through both ways.
+        var failedAt = await reconnecting.Task.WaitAsync(ct);
+        var (videoAtReconnect, audioAtReconnect) = (video.Count, audio.Count);
+        await WaitUntilAsync(() => video.Count >= videoAtReconnect + 30 && audio.Count >= audioAtReconnect + 50, ct);
+        Assert.InRange(LiveKitTestMedia.EstimateFrequency(audio.RecentSamples(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
+        Assert.Equal("echo:after", await RoundTripAsync(room, "after", ct));
+        Assert.False(reading.IsCompleted);
+        Assert.Equal(RoomConnectionState.Connected, room.State);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"media cut: peer connections failed after {(failedAt - cutAt).TotalMilliseconds:F0} ms; video again after {(video.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms, audio after {(audio.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
+    public async Task A_cut_media_path_the_server_will_not_recover_ends_in_a_clear_disconnect_with_its_reason()
+    {
+        LiveKitServerFixture.RequireServer();
+        var ct = Timeout(90);
+        await using var room = await fixture.JoinAvatarRoomAsync("viewer-cut-refused", ct);
+        var states = new ConcurrentQueue<(RoomConnectionState State, string? Reason)>();
+        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.ConnectionStateChanged += (_, e) =>
+        {
+            states.Enqueue((e.State, e.Reason));
+            if (e.State == RoomConnectionState.Disconnected)
+            {
+                disconnected.TrySetResult();
+            }
+        };
+        var video = new FrameLog(Stopwatch.StartNew());
+        var audio = new FrameLog(Stopwatch.StartNew());
+        var reading = ReadAvatarMediaAsync(room, video, audio, ct);
+        Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
+        await WaitUntilAsync(() => video.Count >= 10, ct);
+
+        await fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut-refused", FakeLiveKitRecovery.Refuse, ct);
+        await disconnected.Task.WaitAsync(ct);
+
+        // The SDK tried to recover, the server said no: the room ends with the server's reason, its readers end, sends fail.
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Disconnected, "MediaFailure")], states.ToArray());
+        Assert.Equal(RoomConnectionState.Disconnected, room.State);
+        await reading.WaitAsync(ct);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => room.PublishDataAsync("late"u8.ToArray(), cancellationToken: ct));
+        var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
+        Assert.DoesNotContain(after.Participants, p => p.Identity == "viewer-cut-refused");
+        Assert.Contains(after.Participants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
+    }
+
+    /// <summary>Reads the avatar's video and audio (its tone: frames with sound) until cancelled, logging when each frame arrived.</summary>
+    private static async Task ReadAvatarMediaAsync(LiveKitRoom room, FrameLog video, FrameLog audio, CancellationToken ct)
+    {
+        var videoTrack = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
+        var audioTrack = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Audio, ct);
+        await Task.WhenAll(
+            Task.Run(
+                async () =>
+                {
+                    await foreach (var frame in room.ReadVideoAsync(videoTrack, VideoPixelFormat.I420, ct))
+                    {
+                        frame.Dispose();
+                        video.Add();
+                    }
+                },
+                ct),
+            Task.Run(
+                async () =>
+                {
+                    await foreach (var frame in room.ReadAudioAsync(audioTrack, AudioFormat.Pcm16Mono48kHz, ct))
+                    {
+                        using (frame)
+                        {
+                            if (frame.Samples.IndexOfAnyExceptInRange((short)-1000, (short)1000) >= 0)
+                            {
+                                audio.Add(frame.Samples);
+                            }
+                        }
+                    }
+                },
+                ct));
+    }
+
+    /// <summary>When frames arrived, on a shared clock, and the last 0.25 s of audio samples logged.</summary>
+    private sealed class FrameLog(Stopwatch clock)
+    {
+        private const int KeptSamples = 12_000;
+        private readonly List<TimeSpan> _arrivals = [];
+        private readonly List<short> _samples = [];
+
+        public int Count
+        {
+            get
+            {
+                lock (_arrivals)
+                {
+                    return _arrivals.Count;
+                }
+            }
+        }
+
+        public void Add(ReadOnlySpan<short> samples = default)
+        {
+            lock (_arrivals)
+            {
+                _arrivals.Add(clock.Elapsed);
+                _samples.AddRange(samples);
+                if (_samples.Count > KeptSamples)
+                {
+                    _samples.RemoveRange(0, _samples.Count - KeptSamples);
+                }
+            }
+        }
+
+        public short[] RecentSamples()
+        {
+            lock (_arrivals)
+            {
+                return [.. _samples];
+            }
+        }
+
+        public TimeSpan FirstAfter(TimeSpan time)
+        {
+            lock (_arrivals)
+            {
+                return _arrivals.First(t => t > time);
+            }
+        }
     }
 
     /// <summary>A 440 Hz tone in real time, until stopped.</summary>
