@@ -51,6 +51,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         Assert.Equal(1, resumed.Resumes);
         Assert.Equal(1, resumed.SyncStates); // the SDK re-announced its subscriptions and tracks
         Assert.Equal(before.Participants.Single(p => p.Identity == "viewer-resume").PublisherOffers + 1, resumed.PublisherOffers); // ICE restart, answered
+        Assert.Equal(before.Participants.Single(p => p.Identity == "viewer-resume").SubscriberIceRestarts + 1, resumed.SubscriberIceRestarts); // and the server's, answered
         Assert.True(resumed.SignalConnected);
         Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
 
@@ -196,38 +197,77 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
             $"media cut: peer connections failed after {(failedAt - cutAt).TotalMilliseconds:F0} ms; video again after {(video.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms, audio after {(audio.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms");
     }
 
+    // Two viewers cut at once (one wait for the ICE timeout instead of two): the server refuses one's
+    // resume, so it joins again from scratch, and gives the other up.
     [Fact]
-    public async Task A_cut_media_path_the_server_will_not_recover_ends_in_a_clear_disconnect_with_its_reason()
+    public async Task A_cut_media_path_the_server_will_not_resume_ends_in_a_full_reconnect_or_a_clear_disconnect()
     {
         LiveKitServerFixture.RequireServer();
         var ct = Timeout(90);
-        await using var room = await fixture.JoinAvatarRoomAsync("viewer-cut-refused", ct);
-        var states = new ConcurrentQueue<(RoomConnectionState State, string? Reason)>();
+        await using var rejoining = await fixture.JoinAvatarRoomAsync("viewer-cut-rejoin", ct);
+        await using var refused = await fixture.JoinAvatarRoomAsync("viewer-cut-refused", ct);
+        var (rejoinStates, reconnected) = WatchConnection(rejoining);
+        var refusedStates = new ConcurrentQueue<(RoomConnectionState State, string? Reason)>();
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        room.ConnectionStateChanged += (_, e) =>
+        refused.ConnectionStateChanged += (_, e) =>
         {
-            states.Enqueue((e.State, e.Reason));
+            refusedStates.Enqueue((e.State, e.Reason));
             if (e.State == RoomConnectionState.Disconnected)
             {
                 disconnected.TrySetResult();
             }
         };
-        var video = new FrameLog(Stopwatch.StartNew());
-        var audio = new FrameLog(Stopwatch.StartNew());
-        var reading = ReadAvatarMediaAsync(room, video, audio, ct);
-        Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
-        await WaitUntilAsync(() => video.Count >= 10, ct);
+        var (rejoinVideo, rejoinAudio) = (new FrameLog(Stopwatch.StartNew()), new FrameLog(Stopwatch.StartNew()));
+        var (refusedVideo, refusedAudio) = (new FrameLog(Stopwatch.StartNew()), new FrameLog(Stopwatch.StartNew()));
+        var rejoinReading = ReadAvatarMediaAsync(rejoining, rejoinVideo, rejoinAudio, ct);
+        var refusedReading = ReadAvatarMediaAsync(refused, refusedVideo, refusedAudio, ct);
+        Assert.Equal("echo:before", await RoundTripAsync(rejoining, "before", ct));
+        Assert.Equal("echo:before", await RoundTripAsync(refused, "before", ct));
+        await WaitUntilAsync(() => rejoinVideo.Count >= 10 && refusedVideo.Count >= 10, ct);
+        var firstSid = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut-rejoin").Sid;
+        var resubscribed = new TaskCompletionSource<RoomTrack>(TaskCreationOptions.RunContinuationsAsynchronously);
+        rejoining.TrackSubscribed += (_, e) =>
+        {
+            if (e.Track.Kind == RoomTrackKind.Video)
+            {
+                resubscribed.TrySetResult(e.Track);
+            }
+        };
 
-        await fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut-refused", FakeLiveKitRecovery.Refuse, ct);
-        await disconnected.Task.WaitAsync(ct);
+        await Task.WhenAll(
+            fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut-rejoin", FakeLiveKitRecovery.Reconnect, ct),
+            fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut-refused", FakeLiveKitRecovery.Refuse, ct));
+        await Task.WhenAll(reconnected.Task, disconnected.Task).WaitAsync(ct);
 
-        // The SDK tried to recover, the server said no: the room ends with the server's reason, its readers end, sends fail.
-        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Disconnected, "MediaFailure")], states.ToArray());
-        Assert.Equal(RoomConnectionState.Disconnected, room.State);
-        await reading.WaitAsync(ct);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => room.PublishDataAsync("late"u8.ToArray(), cancellationToken: ct));
+        // Refused: the SDK tried to recover, the server said no. The room ends with the server's reason,
+        // its readers end, sends fail.
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Disconnected, "MediaFailure")], refusedStates.ToArray());
+        Assert.Equal(RoomConnectionState.Disconnected, refused.State);
+        await refusedReading.WaitAsync(ct);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => refused.PublishDataAsync("late"u8.ToArray(), cancellationToken: ct));
         var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
         Assert.DoesNotContain(after.Participants, p => p.Identity == "viewer-cut-refused");
+
+        // Rejoined: a new session with new peer connections. The old subscriptions' readers end; the
+        // avatar's tracks are subscribed again and their frames flow; data gets through.
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], rejoinStates.ToArray());
+        var rejoined = after.Participants.Single(p => p.Identity == "viewer-cut-rejoin");
+        Assert.NotEqual(firstSid, rejoined.Sid);
+        Assert.Equal(0, rejoined.MediaCuts);
+        await rejoinReading.WaitAsync(ct);
+        var again = await resubscribed.Task.WaitAsync(ct);
+        var frames = 0;
+        await foreach (var frame in rejoining.ReadVideoAsync(again, VideoPixelFormat.I420, ct))
+        {
+            frame.Dispose();
+            if (++frames == 30)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal("echo:after", await RoundTripAsync(rejoining, "after", ct));
+        Assert.Equal(RoomConnectionState.Connected, rejoining.State);
         Assert.Contains(after.Participants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
     }
 

@@ -112,7 +112,12 @@ function forward(track, publisher, subscriber) {
   const sender = subscriber.sub.addTrack(out, new MediaStream({ id: `${publisher.sid}|${track.info.sid}` }));
   track.forwards.set(subscriber.identity, { out, sender, subscriber });
   // Relay the subscriber's keyframe requests (after loss, e.g. a cut media path) to the publisher, as an SFU does.
-  if (track.kind === 'video') sender.onPictureLossIndication.subscribe(() => track.receiver?.sendRtcpPLI(track.ssrc).catch(() => {}));
+  if (track.kind === 'video') {
+    sender.onPictureLossIndication.subscribe(() => {
+      log('keyframe request from', subscriber.identity, 'for', publisher.identity);
+      track.receiver?.sendRtcpPLI(track.ssrc).catch(() => {});
+    });
+  }
   requestKeyFrames(track);
 }
 
