@@ -51,7 +51,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         Assert.Equal(1, resumed.Resumes);
         Assert.Equal(1, resumed.SyncStates); // the SDK re-announced its subscriptions and tracks
         Assert.Equal(before.Participants.Single(p => p.Identity == "viewer-resume").PublisherOffers + 1, resumed.PublisherOffers); // ICE restart, answered
-        Assert.Equal(before.Participants.Single(p => p.Identity == "viewer-resume").SubscriberIceRestarts + 1, resumed.SubscriberIceRestarts); // and the server's, answered
+        Assert.Equal(before.Participants.Single(p => p.Identity == "viewer-resume").SubscriberIceRestarts + 1, resumed.SubscriberIceRestarts); // and the server restarted the subscriber's
         Assert.True(resumed.SignalConnected);
         Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
 
@@ -173,6 +173,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         var cutAt = clock.Elapsed;
         await fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut", cancellationToken: ct);
         await reconnected.Task.WaitAsync(ct);
+        var reconnectedAt = clock.Elapsed;
 
         // The SDK saw its peer connections fail (the signal socket stayed up) and resumed the same session.
         Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
@@ -183,6 +184,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         Assert.Equal(before.PublisherOffers + 1, resumed.PublisherOffers); // the client's ICE restart
         Assert.Equal(before.SubscriberIceRestarts + 1, resumed.SubscriberIceRestarts); // the server's
         Assert.True(resumed.SignalConnected);
+        Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
 
         // Frames of the same subscriptions flow again (the readers never ended): video, and the avatar's
         // tone (audio frames never stop, the decoder conceals the gap with silence), and data gets through both ways.
@@ -194,7 +196,8 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         Assert.False(reading.IsCompleted);
         Assert.Equal(RoomConnectionState.Connected, room.State);
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"media cut: peer connections failed after {(failedAt - cutAt).TotalMilliseconds:F0} ms; video again after {(video.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms, audio after {(audio.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms");
+            $"media cut: peer connections failed after {(failedAt - cutAt).TotalMilliseconds:F0} ms, reconnected after {(reconnectedAt - cutAt).TotalMilliseconds:F0} ms; " +
+            $"audio again after {(audio.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms, video after {(video.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms");
     }
 
     // Two viewers cut at once (one wait for the ICE timeout instead of two): the server refuses one's
@@ -268,7 +271,8 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
 
         Assert.Equal("echo:after", await RoundTripAsync(rejoining, "after", ct));
         Assert.Equal(RoomConnectionState.Connected, rejoining.State);
-        Assert.Contains(after.Participants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
+        Assert.Contains(rejoining.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
+        Assert.DoesNotContain(rejoining.RemoteParticipants, p => p.Identity == "viewer-cut-refused");
     }
 
     /// <summary>Reads the avatar's video and audio (its tone: frames with sound) until cancelled, logging when each frame arrived.</summary>
