@@ -74,12 +74,11 @@ public static class SessionClips
             segments[^1] = segments[^1] with { End = segments[^1].Start + playable };
         }
 
-        if (needed.Count > 1)
+        // Cutting across segments rebuilds timestamps on the recording's frame grid and per audio track: take both from the file.
+        if (needed.Count > 1 && await ClipCutter.ProbeLayoutAsync(ffmpeg, needed[0].File, cancellationToken).ConfigureAwait(false) is { } layout)
         {
-            // Cutting across segments rebuilds timestamps on the recording's frame grid and per audio track: take both from the file.
-            var (frameRate, audioTracks) = await ClipCutter.ProbeLayoutAsync(ffmpeg, needed[0].File, cancellationToken).ConfigureAwait(false);
-            settings.FrameRate = frameRate is >= 1 and <= 60 && 48_000 % frameRate == 0 ? frameRate : settings.FrameRate;
-            settings.AudioLayout = audioTracks >= 2 ? RecordingAudioLayout.SeparateTracks : RecordingAudioLayout.Mixed;
+            settings.FrameRate = layout.FrameRate is >= 1 and <= 60 && 48_000 % layout.FrameRate == 0 ? layout.FrameRate : settings.FrameRate;
+            settings.AudioLayout = layout.AudioTracks >= 2 ? RecordingAudioLayout.SeparateTracks : RecordingAudioLayout.Mixed;
         }
 
         List<RecordedClip> written = [];

@@ -19,7 +19,14 @@ public sealed class SessionClipsTests(UncutRecordingFixture recording) : IClassF
         var uncut = UncutRanges(await File.ReadAllTextAsync(sidecarPath, ct));
         var reported = new List<RecordedClip>();
 
-        var clips = await SessionClips.CutPendingAsync(sidecarPath, _output.Options(), new Reporter(reported.Add), ct);
+        // Options that differ from the recording's frame rate and audio layout: those are read from the session file.
+        var options = _output.Options(o =>
+        {
+            o.FrameRate = 30;
+            o.AudioLayout = RecordingAudioLayout.SeparateTracks;
+        });
+
+        var clips = await SessionClips.CutPendingAsync(sidecarPath, options, new Reporter(reported.Add), ct);
 
         Assert.Equal(3, clips.Count);
         Assert.Equal(clips, reported);
@@ -40,6 +47,10 @@ public sealed class SessionClipsTests(UncutRecordingFixture recording) : IClassF
             Assert.True(Math.Abs(videoEnd - length) <= Frame + 0.001, $"clip {i + 1}: video lasts {videoEnd:0.000} s for a range of {length:0.000} s");
             Assert.True(Math.Abs(audioEnd - length) <= Frame + 0.001, $"clip {i + 1}: audio lasts {audioEnd:0.000} s for a range of {length:0.000} s");
         }
+
+        // Cut across the restart on the recording's 25 fps grid.
+        Assert.Equal(0, Math.Round(clips[1].Start.TotalSeconds * 25, 6) % 1);
+        Assert.Equal(0, Math.Round(clips[1].End.TotalSeconds * 25, 6) % 1);
 
         // The beep of second 1 (at 1.4 s) is in the first clip where the session has it.
         var firstBeeps = MediaProbe.BeepOnsets(await MediaProbe.DecodeAudioAsync(clips[0].FilePath));

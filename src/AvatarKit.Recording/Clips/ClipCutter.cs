@@ -133,11 +133,18 @@ internal static class ClipCutter
     /// <param name="ffmpegPath">The ffmpeg executable (ffprobe is looked up next to it).</param>
     /// <param name="file">The session (segment) file.</param>
     /// <param name="cancellationToken">Cancels probing.</param>
-    /// <returns>The frame rate (rounded) and the audio track count.</returns>
-    public static async Task<(int FrameRate, int AudioTracks)> ProbeLayoutAsync(string ffmpegPath, string file, CancellationToken cancellationToken)
+    /// <returns>The frame rate (rounded) and the audio track count, or null when ffprobe cannot tell.</returns>
+    public static async Task<(int FrameRate, int AudioTracks)?> ProbeLayoutAsync(string ffmpegPath, string file, CancellationToken cancellationToken)
     {
-        var analysis = await FFProbe.AnalyseAsync(file, Options(ffmpegPath), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return ((int)Math.Round(analysis.PrimaryVideoStream?.RealFrameRate ?? 0), analysis.AudioStreams.Count);
+        try
+        {
+            var analysis = await FFProbe.AnalyseAsync(file, Options(ffmpegPath), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return ((int)Math.Round(analysis.PrimaryVideoStream?.RealFrameRate ?? 0), analysis.AudioStreams.Count);
+        }
+        catch (Exception ex) when (IsProbeFailure(ex))
+        {
+            return null;
+        }
     }
 
     /// <summary>Cuts <c>[start, start + duration)</c> of <paramref name="source"/> into <paramref name="destination"/>.</summary>
@@ -236,11 +243,14 @@ internal static class ClipCutter
             var analysis = await FFProbe.AnalyseAsync(file, Options(ffmpegPath), cancellationToken: cancellationToken).ConfigureAwait(false);
             return analysis.Duration;
         }
-        catch (Exception ex) when (ex is FFMpegCore.Exceptions.FFMpegException or System.ComponentModel.Win32Exception or IOException or FormatException or InvalidOperationException or System.Text.Json.JsonException)
+        catch (Exception ex) when (IsProbeFailure(ex))
         {
             return null;
         }
     }
+
+    private static bool IsProbeFailure(Exception ex) =>
+        ex is FFMpegCore.Exceptions.FFMpegException or System.ComponentModel.Win32Exception or IOException or FormatException or InvalidOperationException or System.Text.Json.JsonException;
 
     /// <summary>
     /// The media each crashed segment of a clip lost: from where its file really ends (its last complete
