@@ -113,6 +113,32 @@ public sealed class SessionClipsTests(UncutRecordingFixture recording) : IClassF
     }
 
     [Fact]
+    public async Task A_clip_past_where_the_last_file_really_ends_is_held_to_what_it_holds()
+    {
+        MediaProbe.SkipWithoutFfmpeg();
+        var ct = TestContext.Current.CancellationToken;
+        var sidecarPath = recording.CopyTo(_output);
+
+        // As when completion was cancelled so early that the encoder was killed: the sidecar gives the last file a second
+        // more than it holds, and the answer runs into that second.
+        var node = JsonNode.Parse(await File.ReadAllTextAsync(sidecarPath, ct))!;
+        var segment = node["segments"]![1]!;
+        var start = segment["startSeconds"]!.GetValue<double>();
+        var holds = (await MediaProbe.DecodedEndsAsync(Path.Combine(_output.Directory, "session_pending_part2.mp4"))).VideoEnd;
+        segment["endSeconds"] = start + holds + 1.0;
+        node["uncutClips"] = new JsonArray(new JsonObject { ["startSeconds"] = start + holds - 1.0, ["endSeconds"] = start + holds + 0.8, ["text"] = "cut short" });
+        await File.WriteAllTextAsync(sidecarPath, node.ToJsonString(), ct);
+
+        var clip = Assert.Single(await SessionClips.CutPendingAsync(sidecarPath, _output.Options(), cancellationToken: ct));
+
+        var length = (clip.End - clip.Start).TotalSeconds;
+        Assert.InRange(length, 1.0 - Frame, 1.0 + Frame);
+        var (videoEnd, audioEnd) = await MediaProbe.DecodedEndsAsync(clip.FilePath);
+        Assert.True(Math.Abs(videoEnd - length) <= Frame + 0.001, $"video lasts {videoEnd:0.000} s for a range of {length:0.000} s");
+        Assert.True(Math.Abs(audioEnd - length) <= Frame + 0.001, $"audio lasts {audioEnd:0.000} s for a range of {length:0.000} s");
+    }
+
+    [Fact]
     public async Task A_missing_session_file_fails_naming_it_and_leaves_the_sidecar_unchanged()
     {
         MediaProbe.SkipWithoutFfmpeg();

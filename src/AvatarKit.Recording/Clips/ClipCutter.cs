@@ -98,6 +98,7 @@ internal static class ClipCutter
                 start = TimeSpan.FromTicks(start.Ticks / frame.Ticks * frame.Ticks);
                 end = TimeSpan.FromTicks((end.Ticks + frame.Ticks - 1) / frame.Ticks * frame.Ticks);
                 end = end > lastEnd ? lastEnd : end;
+
                 // What each crashed segment really holds: its last complete fragment.
                 var playable = new TimeSpan?[spanned.Length];
                 for (var i = 0; i < spanned.Length - 1; i++)
