@@ -21,6 +21,7 @@ var root = new RootCommand("AvatarKit: live voice conversations with a talking a
     AvatarsCommand.CreateAvatars(global),
     AvatarsCommand.CreateSessions(global),
     EmulateCommand.Create(global),
+    ClipsCommand.Create(global),
 };
 
 // Ctrl+C cancels the command's token; give it time to close remote sessions and finalize recordings.
