@@ -122,6 +122,26 @@ public sealed class LiveAvatarEmulatorSdkTests(FakeLiveKitServerFixture fixture)
         }
         print("events", events);
         print("stopped", { state: session.state });
+
+        process.exit(0);
+        """;
+
+    // A session the server ends (here the backend stops it with the API key): the SDK hears session.stopped.
+    private const string ServerStopScript = NodeSdkScript.BrowserGlobals + """
+        const { LiveAvatarSession, SessionEvent, AgentEventsEnum } = await import("@heygen/liveavatar-web-sdk");
+        const [apiUrl, apiKey, avatarId] = process.argv.slice(2);
+        const within = (promise, what, ms = 30000) => Promise.race([promise,
+          new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref())]);
+        const api = async (path, body) => (await (await fetch(`${apiUrl}${path}`, { method: "POST", headers: { "X-API-KEY": apiKey, "Content-Type": "application/json" }, body: JSON.stringify(body) })).json()).data;
+
+        const { session_token: token } = await api("/v1/sessions/token", { mode: "FULL", avatar_id: avatarId, is_sandbox: true });
+        const session = new LiveAvatarSession(token, { apiUrl });
+        const disconnected = within(new Promise(resolve => session.on(SessionEvent.SESSION_DISCONNECTED, resolve)), "the disconnect");
+        const stopped = within(new Promise(resolve => session.on(AgentEventsEnum.SESSION_STOPPED, resolve)), "session.stopped");
+        await within(session.start(), "start", 45000);
+        await api("/v1/sessions/stop", { session_id: session.sessionId, reason: "USER_CLOSED" });
+        const event = await stopped;
+        console.log(`server-stopped ${JSON.stringify({ sessionId: session.sessionId, event, reason: await disconnected, state: session.state })}`);
         process.exit(0);
         """;
 
@@ -203,6 +223,27 @@ public sealed class LiveAvatarEmulatorSdkTests(FakeLiveKitServerFixture fixture)
         // stop() stopped the session on the API with the session token; the avatar left the room.
         Assert.Equal(0, emulator.OpenSessionCount);
         Assert.Contains(emulator.Requests, r => r.Path == "/v1/sessions/stop" && r.AuthScheme == "bearer");
+    }
+
+    [Fact]
+    public async Task A_session_the_server_ends_reaches_the_sdk_as_session_stopped()
+    {
+        var sdkDir = RequireSdk();
+        Assert.SkipWhen(FakeLiveKitServer.UnavailableReason is not null, FakeLiveKitServer.UnavailableReason ?? string.Empty);
+        Assert.SkipUnless(LiveKitRoomConnector.CheckNativeLibrary().IsAvailable, "LiveKit's native library (the emulated avatar's connection) was not fetched by the build.");
+        await using var emulator = await LiveAvatarEmulator.StartAsync(fixture.Server!, new LiveAvatarEmulatorOptions { SandboxSessionDuration = TimeSpan.FromMinutes(5) }, Token);
+
+        var result = await RunAsync(sdkDir, ServerStopScript, emulator, null);
+
+        var stopped = Parse(result.Line("server-stopped"));
+        var sessionId = stopped.GetProperty("sessionId").GetString();
+        var stopEvent = stopped.GetProperty("event");
+        Assert.Equal("session.stopped", stopEvent.GetProperty("event_type").GetString());
+        Assert.Equal("USER_CLOSED", stopEvent.GetProperty("stop_reason").GetString());
+        Assert.Equal(sessionId, stopEvent.GetProperty("session_id").GetString());
+        Assert.Equal("SERVER_INITIATED", stopped.GetProperty("reason").GetString());
+        Assert.Equal("DISCONNECTED", stopped.GetProperty("state").GetString());
+        Assert.Equal(0, emulator.OpenSessionCount);
     }
 
     private static void AssertFullConversation(List<(string? Type, string? Source, string? Text)> events, JsonElement commands)
