@@ -99,15 +99,16 @@ public sealed class LiveAvatarEmulatorSdkTests(FakeLiveKitServerFixture fixture)
           await next(AgentEventsEnum.AVATAR_SPEAK_ENDED, afterId, "the next answer, not queued behind the interrupted one");
           print("commands", { repeatId, messageId, longId, afterId });
         } else {
-          // LITE: our own audio (PCM16 24 kHz, base64) goes over the session's WebSocket.
+          // LITE: commands and our own audio (PCM16 24 kHz, base64) go over the session's WebSocket, in order:
+          // the speech's events also tell that the commands before it were received.
+          session.startListening();
+          session.stopListening();
+          session.interrupt();
           const tone = Buffer.alloc(24000 * 2);
           for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * 220 * i / 24000)), i * 2);
           session.repeatAudio(tone.toString("base64"));
           await next(AgentEventsEnum.AVATAR_SPEAK_STARTED);
           await next(AgentEventsEnum.AVATAR_SPEAK_ENDED);
-          session.startListening();
-          session.stopListening();
-          session.interrupt();
         }
 
         print("media", media);
@@ -217,7 +218,7 @@ public sealed class LiveAvatarEmulatorSdkTests(FakeLiveKitServerFixture fixture)
         {
             Assert.Equal(["avatar.speak_started", "avatar.speak_ended"], events.Select(e => e.Type).Where(t => t!.StartsWith("avatar.", StringComparison.Ordinal)));
             var sent = emulator.LiteMessages.Select(m => m.Type).Distinct().ToList();
-            Assert.Equal(["agent.speak", "agent.speak_end", "agent.start_listening", "agent.stop_listening", "agent.interrupt"], sent);
+            Assert.Equal(["agent.start_listening", "agent.stop_listening", "agent.interrupt", "agent.speak", "agent.speak_end"], sent);
         }
 
         // stop() stopped the session on the API with the session token; the avatar left the room.
