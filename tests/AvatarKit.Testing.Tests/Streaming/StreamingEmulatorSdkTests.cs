@@ -106,6 +106,7 @@ public sealed class StreamingEmulatorSdkTests(FakeLiveKitServerFixture fixture) 
         await avatar.interrupt();
         await next(StreamingEvents.AVATAR_STOP_TALKING, d => d.task_id === long.task_id, "the interrupted task's end");
         const after = await within(avatar.speak({ text: "After the interruption.", taskType: TaskType.REPEAT, taskMode: TaskMode.SYNC }), "the next task, not queued behind the interrupted one");
+        await next(StreamingEvents.AVATAR_STOP_TALKING, d => d.task_id === after.task_id, "the next task's end");
         await avatar.keepAlive();
         print("media", media);
 
