@@ -106,9 +106,10 @@ public sealed class LiveAvatarEmulatorSdkTests(FakeLiveKitServerFixture fixture)
           session.interrupt();
           const tone = Buffer.alloc(24000 * 2);
           for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * 220 * i / 24000)), i * 2);
+          const [speakStarted, speakEnded] = [next(AgentEventsEnum.AVATAR_SPEAK_STARTED), next(AgentEventsEnum.AVATAR_SPEAK_ENDED)];
           session.repeatAudio(tone.toString("base64"));
-          await next(AgentEventsEnum.AVATAR_SPEAK_STARTED);
-          await next(AgentEventsEnum.AVATAR_SPEAK_ENDED);
+          await speakStarted;
+          await speakEnded;
         }
 
         print("media", media);
