@@ -271,8 +271,9 @@ public sealed class LiveAvatarEmulatorSdkTests(FakeLiveKitServerFixture fixture)
 
     private static string RequireSdk()
     {
-        NodeSdkScript.RequireSdk("LIVEAVATAR_SDK_DIR", "@roamhq/wrtc");
-        return NodeSdkScript.RequireSdk("LIVEAVATAR_SDK_DIR", "@heygen/liveavatar-web-sdk");
+        var sdkDir = NodeSdkScript.RequireSdk("LIVEAVATAR_SDK_DIR", "@heygen/liveavatar-web-sdk");
+        NodeSdkScript.RequireSdk("LIVEAVATAR_SDK_DIR", "@roamhq/wrtc"); // installed with it by build.sh
+        return sdkDir;
     }
 
     private static async Task<NodeScriptResult> RunAsync(string sdkDir, string script, LiveAvatarEmulator emulator, string? mode)

@@ -210,8 +210,9 @@ public sealed class StreamingEmulatorSdkTests(FakeLiveKitServerFixture fixture) 
 
     private static string RequireSdk()
     {
-        NodeSdkScript.RequireSdk("HEYGEN_STREAMING_SDK_DIR", "@roamhq/wrtc");
-        return NodeSdkScript.RequireSdk("HEYGEN_STREAMING_SDK_DIR", "@heygen/streaming-avatar");
+        var sdkDir = NodeSdkScript.RequireSdk("HEYGEN_STREAMING_SDK_DIR", "@heygen/streaming-avatar");
+        NodeSdkScript.RequireSdk("HEYGEN_STREAMING_SDK_DIR", "@roamhq/wrtc"); // installed with it by build.sh
+        return sdkDir;
     }
 
     private static void AssertRefused(JsonElement error, int status, int code, string message)
