@@ -218,7 +218,7 @@ function onConnection(ws, grant) {
     sub: new RTCPeerConnection(peerConfig), pub: new RTCPeerConnection(peerConfig), published: new Map(), pendingTracks: new Map(),
     offering: false, renegotiate: false, offerId: 0, pendingData: [], dataReceived: 0, resumes: 0, syncStates: 0, publisherOffers: 0,
     graceTimer: undefined, refuseResume: false, refuseRecovery: false, quality: ConnectionQuality.EXCELLENT,
-    iceRestarts: 0, mediaCuts: 0,
+    iceRestartPending: false, iceRestarts: 0, mediaCuts: 0,
   };
   room.data ??= [];
   p.reliable = p.sub.createDataChannel('_reliable', { ordered: true });
