@@ -366,6 +366,15 @@ function sendQuality(room) {
 }
 setInterval(() => { for (const room of rooms.values()) sendQuality(room); }, 2000).unref();
 
+// Diagnostics: a timer that fires seconds late means this process was starved or blocked, which
+// clients see as ping timeouts and failed peer connections.
+let lastTick = Date.now();
+setInterval(() => {
+  const lag = Date.now() - lastTick - 1000;
+  if (lag > 2000) log('event loop late by', lag, 'ms');
+  lastTick = Date.now();
+}, 1000).unref();
+
 // --- HTTP: signaling upgrade, validate, admin ---------------------------------------------------
 function roomState(room) {
   return {
