@@ -144,113 +144,28 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         Assert.True(Assert.Single(await room.GetTrackStatsAsync(microphone.Track, ct)).Packets > 0);
     }
 
-    // A media cut is noticed only when libwebrtc's ICE gives the peer connections up (about 15 s), so these tests get more time.
+    // A media cut is noticed only when libwebrtc's ICE gives the peer connections up (about 15 s), so
+    // these tests get more time, and two viewers share one such wait: the server resumes one and
+    // refuses the other's resume, so that one joins again from scratch.
     [Fact]
-    public async Task A_cut_media_path_is_recovered_and_video_audio_and_data_flow_again()
+    public async Task A_cut_media_path_is_recovered_by_a_resume_or_a_new_join_and_video_audio_and_data_flow_again()
     {
         LiveKitServerFixture.RequireServer();
         var ct = Timeout(90);
-        await using var room = await fixture.JoinAvatarRoomAsync("viewer-cut", ct);
-        var (states, reconnected) = WatchConnection(room);
         var clock = Stopwatch.StartNew();
-        var reconnecting = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
-        room.ConnectionStateChanged += (_, e) =>
-        {
-            if (e.State == RoomConnectionState.Reconnecting)
-            {
-                reconnecting.TrySetResult(clock.Elapsed);
-            }
-        };
-        var video = new FrameLog(clock);
-        var audio = new FrameLog(clock);
-        var reading = ReadAvatarMediaAsync(room, video, audio, ct);
-
-        // Publishing data first negotiates the publisher connection, so both peer connections are cut.
-        Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
-        await WaitUntilAsync(() => video.Count >= 10 && audio.Count >= 10, ct);
-        var before = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut");
-        var resubscribed = WatchSubscriptions(room);
+        await using var resumed = await CutViewer.JoinAsync(fixture, "viewer-cut", clock, ct);
+        await using var rejoined = await CutViewer.JoinAsync(fixture, "viewer-cut-rejoin", clock, ct);
 
         var cutAt = clock.Elapsed;
-        await fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut", cancellationToken: ct);
-        await reconnected.Task.WaitAsync(ct);
-        var reconnectedAt = clock.Elapsed;
+        await Task.WhenAll(
+            fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, resumed.Identity, cancellationToken: ct),
+            fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, rejoined.Identity, FakeLiveKitRecovery.Reconnect, ct));
 
-        // The SDK saw its peer connections fail (the signal socket stayed up) and recovered.
-        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
-        var after = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut");
-        Assert.True(after.SignalConnected);
-        Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
-        var failedAt = await reconnecting.Task.WaitAsync(ct);
-        string recovered;
-        if (after.Sid == before.Sid)
-        {
-            // Usually a resume of the same session, with an ICE restart of each connection. Frames of the
-            // same subscriptions flow again (the readers never ended): video, and the avatar's tone (audio
-            // frames never stop: the decoder fills the gap with silence).
-            Assert.Equal(1, after.MediaCuts);
-            Assert.Equal(1, after.Resumes);
-            Assert.Equal(before.PublisherOffers + 1, after.PublisherOffers); // the client's ICE restart
-            Assert.Equal(before.SubscriberIceRestarts + 1, after.SubscriberIceRestarts); // the server's
-            var (videoAtReconnect, audioAtReconnect) = (video.Count, audio.Count);
-            await WaitUntilAsync(() => video.Count >= videoAtReconnect + 30 && audio.Count >= audioAtReconnect + 50, ct);
-            Assert.InRange(LiveKitTestMedia.EstimateFrequency(audio.RecentSamples(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
-            Assert.False(reading.IsCompleted);
-            recovered = $"resumed; audio again after {(audio.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms, video after {(video.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms";
-        }
-        else
-        {
-            // When both connections fail in the same instant, LiveKit's SDK skips the resume and joins
-            // again from scratch: the old subscriptions' readers end; the tracks are subscribed again.
-            Assert.Equal(0, after.Resumes);
-            await reading.WaitAsync(ct);
-            var (newVideo, newAudio) = (new FrameLog(clock), new FrameLog(clock));
-            var again = ReadAvatarMediaAsync(room, newVideo, newAudio, ct, await resubscribed.Video.Task.WaitAsync(ct), await resubscribed.Audio.Task.WaitAsync(ct));
-            await WaitUntilAsync(() => newVideo.Count >= 30 && newAudio.Count >= 50, ct);
-            Assert.InRange(LiveKitTestMedia.EstimateFrequency(newAudio.RecentSamples(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
-            Assert.False(again.IsCompleted);
-            recovered = $"reconnected from scratch; audio again after {(newAudio.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms, video after {(newVideo.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms";
-        }
-
-        // Data gets through both ways.
-        Assert.Equal("echo:after", await RoundTripAsync(room, "after", ct));
-        Assert.Equal(RoomConnectionState.Connected, room.State);
-        TestContext.Current.TestOutputHelper?.WriteLine(
-            $"media cut: peer connections failed after {(failedAt - cutAt).TotalMilliseconds:F0} ms, reconnected after {(reconnectedAt - cutAt).TotalMilliseconds:F0} ms; {recovered}");
-    }
-
-    [Fact]
-    public async Task A_cut_media_path_whose_resume_is_refused_ends_in_a_full_reconnect_with_new_subscriptions()
-    {
-        LiveKitServerFixture.RequireServer();
-        var ct = Timeout(90);
-        await using var room = await fixture.JoinAvatarRoomAsync("viewer-cut-rejoin", ct);
-        var (states, reconnected) = WatchConnection(room);
-        var (video, audio) = (new FrameLog(Stopwatch.StartNew()), new FrameLog(Stopwatch.StartNew()));
-        var reading = ReadAvatarMediaAsync(room, video, audio, ct);
-        Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
-        await WaitUntilAsync(() => video.Count >= 10, ct);
-        var firstSid = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut-rejoin").Sid;
-        var resubscribed = WatchSubscriptions(room);
-
-        await fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut-rejoin", FakeLiveKitRecovery.Reconnect, ct);
-        await reconnected.Task.WaitAsync(ct);
-
-        // A new session with new peer connections. The old subscriptions' readers end; the avatar's
-        // tracks are subscribed again and their frames flow; data gets through.
-        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
-        var rejoined = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut-rejoin");
-        Assert.NotEqual(firstSid, rejoined.Sid);
-        Assert.Equal(0, rejoined.MediaCuts);
-        await reading.WaitAsync(ct);
-        var (newVideo, newAudio) = (new FrameLog(Stopwatch.StartNew()), new FrameLog(Stopwatch.StartNew()));
-        var again = ReadAvatarMediaAsync(room, newVideo, newAudio, ct, await resubscribed.Video.Task.WaitAsync(ct), await resubscribed.Audio.Task.WaitAsync(ct));
-        await WaitUntilAsync(() => newVideo.Count >= 30 && newAudio.Count >= 50, ct);
-        Assert.InRange(LiveKitTestMedia.EstimateFrequency(newAudio.RecentSamples(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
-        Assert.Equal("echo:after", await RoundTripAsync(room, "after", ct));
-        Assert.False(again.IsCompleted);
-        Assert.Equal(RoomConnectionState.Connected, room.State);
-        Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
+        var resumeOutcome = await resumed.RecoverAsync(fixture, ct);
+        var rejoinOutcome = await rejoined.RecoverAsync(fixture, ct);
+        Assert.NotEqual(rejoined.Before.Sid, rejoinOutcome.Sid); // the refused resume ended in a new session
+        TestContext.Current.TestOutputHelper?.WriteLine($"media cut: {resumeOutcome.Describe(cutAt)}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"media cut, resume refused: {rejoinOutcome.Describe(cutAt)}");
     }
 
     [Fact]
@@ -285,6 +200,105 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
         Assert.DoesNotContain(after.Participants, p => p.Identity == "viewer-cut-refused");
         Assert.Contains(after.Participants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
+    }
+
+    /// <summary>A viewer of the avatar whose media path a test cuts: its connection states, frames and data before and after.</summary>
+    private sealed class CutViewer : IAsyncDisposable
+    {
+        private readonly LiveKitRoom _room;
+        private readonly Stopwatch _clock;
+        private readonly ConcurrentQueue<(RoomConnectionState State, string? Reason)> _states;
+        private readonly TaskCompletionSource _reconnected;
+        private readonly TaskCompletionSource<TimeSpan> _reconnecting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly (TaskCompletionSource<RoomTrack> Video, TaskCompletionSource<RoomTrack> Audio) _resubscribed;
+        private readonly FrameLog _video;
+        private readonly FrameLog _audio;
+        private readonly Task _reading;
+
+        private CutViewer(LiveKitRoom room, string identity, Stopwatch clock, CancellationToken ct)
+        {
+            (_room, Identity, _clock) = (room, identity, clock);
+            (_states, _reconnected) = WatchConnection(room);
+            room.ConnectionStateChanged += (_, e) =>
+            {
+                if (e.State == RoomConnectionState.Reconnecting)
+                {
+                    _reconnecting.TrySetResult(clock.Elapsed);
+                }
+            };
+            (_video, _audio) = (new FrameLog(clock), new FrameLog(clock));
+            _reading = ReadAvatarMediaAsync(room, _video, _audio, ct);
+            _resubscribed = WatchSubscriptions(room);
+        }
+
+        public string Identity { get; }
+
+        public FakeLiveKitParticipantState Before { get; private set; } = null!;
+
+        /// <summary>Joins, and makes sure frames and data flow (publishing data negotiates the publisher connection, so both connections get cut).</summary>
+        public static async Task<CutViewer> JoinAsync(LiveKitServerFixture fixture, string identity, Stopwatch clock, CancellationToken ct)
+        {
+            var viewer = new CutViewer(await fixture.JoinAvatarRoomAsync(identity, ct), identity, clock, ct);
+            Assert.Equal("echo:before", await RoundTripAsync(viewer._room, "before", ct));
+            await WaitUntilAsync(() => viewer._video.Count >= 10 && viewer._audio.Count >= 10, ct);
+            viewer.Before = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == identity);
+            return viewer;
+        }
+
+        /// <summary>Waits for the SDK to recover from the cut and checks that video, the avatar's tone and data flow again.</summary>
+        public async Task<Recovery> RecoverAsync(LiveKitServerFixture fixture, CancellationToken ct)
+        {
+            await _reconnected.Task.WaitAsync(ct);
+            var reconnectedAt = _clock.Elapsed;
+
+            // The SDK saw its peer connections fail (the signal socket stayed up) and recovered.
+            Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], _states.ToArray());
+            var failedAt = await _reconnecting.Task.WaitAsync(ct);
+            var after = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == Identity);
+            Assert.True(after.SignalConnected);
+            Assert.Contains(_room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
+            var (video, audio) = (_video, _audio);
+            if (after.Sid == Before.Sid)
+            {
+                // A resume of the same session, with an ICE restart of each connection. Frames of the same
+                // subscriptions flow again (the readers never ended).
+                Assert.Equal(1, after.MediaCuts);
+                Assert.Equal(1, after.Resumes);
+                Assert.Equal(Before.PublisherOffers + 1, after.PublisherOffers); // the client's ICE restart
+                Assert.Equal(Before.SubscriberIceRestarts + 1, after.SubscriberIceRestarts); // the server's
+                var (videoAtReconnect, audioAtReconnect) = (video.Count, audio.Count);
+                await WaitUntilAsync(() => video.Count >= videoAtReconnect + 30 && audio.Count >= audioAtReconnect + 50, ct);
+                Assert.False(_reading.IsCompleted);
+            }
+            else
+            {
+                // A new session (the server refused the resume, or both connections failed in the same
+                // instant and the SDK skipped the resume): the old subscriptions' readers end, and the
+                // avatar's tracks are subscribed again.
+                Assert.Equal(0, after.Resumes);
+                await _reading.WaitAsync(ct);
+                (video, audio) = (new FrameLog(_clock), new FrameLog(_clock));
+                var reading = ReadAvatarMediaAsync(_room, video, audio, ct, await _resubscribed.Video.Task.WaitAsync(ct), await _resubscribed.Audio.Task.WaitAsync(ct));
+                await WaitUntilAsync(() => video.Count >= 30 && audio.Count >= 50, ct);
+                Assert.False(reading.IsCompleted);
+            }
+
+            // The avatar's tone is back (audio frames never stop: the decoder fills the gap with silence), and data gets through both ways.
+            Assert.InRange(LiveKitTestMedia.EstimateFrequency(audio.RecentSamples(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
+            Assert.Equal("echo:after", await RoundTripAsync(_room, "after", ct));
+            Assert.Equal(RoomConnectionState.Connected, _room.State);
+            return new Recovery(after.Sid, after.Sid == Before.Sid, failedAt, reconnectedAt, audio.FirstAfter(failedAt), video.FirstAfter(failedAt));
+        }
+
+        public ValueTask DisposeAsync() => _room.DisposeAsync();
+    }
+
+    /// <summary>How a viewer recovered from a media cut, on the test's clock.</summary>
+    private sealed record Recovery(string Sid, bool Resumed, TimeSpan FailedAt, TimeSpan ReconnectedAt, TimeSpan AudioAt, TimeSpan VideoAt)
+    {
+        public string Describe(TimeSpan cutAt) =>
+            $"peer connections failed after {(FailedAt - cutAt).TotalMilliseconds:F0} ms, {(Resumed ? "resumed" : "joined again")}, reconnected after {(ReconnectedAt - cutAt).TotalMilliseconds:F0} ms; " +
+            $"audio again after {(AudioAt - cutAt).TotalMilliseconds:F0} ms, video after {(VideoAt - cutAt).TotalMilliseconds:F0} ms";
     }
 
     /// <summary>Completes with the avatar's video and audio tracks when they are subscribed (again) from now on.</summary>
