@@ -132,6 +132,21 @@ public sealed class EmulateTests
         Assert.Contains(port.ToString(CultureInfo.InvariantCulture), output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("1279x720")]
+    [InlineData("1280")]
+    [InlineData("8x8")]
+    [InlineData("1280x-720")]
+    public async Task Emulate_with_a_bad_video_size_is_a_usage_error(string size)
+    {
+        using var cli = new CliProcess();
+
+        var (exitCode, output) = await cli.RunAsync(["emulate", "--video-size", size], cancellationToken: Ct);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--video-size must be WIDTHxHEIGHT", output, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// Distinct ports free now, below the range the OS hands out for port 0 and outgoing connections: between their
     /// release here and the CLI's bind, no other test's server or HTTP connection (in this or a parallel test run)

@@ -6,7 +6,7 @@ using AvatarKit.Testing;
 
 namespace AvatarKit.LiveKit.Tests;
 
-/// <summary>What LiveKit's SDK does when the signal connection drops, against the fake server's fault hook.</summary>
+/// <summary>What LiveKit's SDK does when the signal connection or the media path drops, against the fake server's fault hooks.</summary>
 [Collection(LiveKitTestGroup.Name)]
 public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
 {
@@ -51,6 +51,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         Assert.Equal(1, resumed.Resumes);
         Assert.Equal(1, resumed.SyncStates); // the SDK re-announced its subscriptions and tracks
         Assert.Equal(before.Participants.Single(p => p.Identity == "viewer-resume").PublisherOffers + 1, resumed.PublisherOffers); // ICE restart, answered
+        Assert.Equal(before.Participants.Single(p => p.Identity == "viewer-resume").SubscriberIceRestarts + 1, resumed.SubscriberIceRestarts); // and the server restarted the subscriber's
         Assert.True(resumed.SignalConnected);
         Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
 
@@ -141,6 +142,218 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
 
         Assert.InRange(LiveKitTestMedia.EstimateFrequency(samples.Skip(9_600).ToArray(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
         Assert.True(Assert.Single(await room.GetTrackStatsAsync(microphone.Track, ct)).Packets > 0);
+    }
+
+    // A media cut is noticed only when libwebrtc's ICE gives the peer connections up (seconds), so these tests get more time.
+    [Fact]
+    public async Task A_cut_media_path_is_resumed_with_ice_restarts_and_video_audio_and_data_flow_again()
+    {
+        LiveKitServerFixture.RequireServer();
+        var ct = Timeout(90);
+        await using var room = await fixture.JoinAvatarRoomAsync("viewer-cut", ct);
+        var (states, reconnected) = WatchConnection(room);
+        var clock = Stopwatch.StartNew();
+        var reconnecting = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.ConnectionStateChanged += (_, e) =>
+        {
+            if (e.State == RoomConnectionState.Reconnecting)
+            {
+                reconnecting.TrySetResult(clock.Elapsed);
+            }
+        };
+        var video = new FrameLog(clock);
+        var audio = new FrameLog(clock);
+        var reading = ReadAvatarMediaAsync(room, video, audio, ct);
+
+        // Publishing data first negotiates the publisher connection, so both peer connections are cut.
+        Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
+        await WaitUntilAsync(() => video.Count >= 10 && audio.Count >= 10, ct);
+        var before = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut");
+
+        var cutAt = clock.Elapsed;
+        await fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut", cancellationToken: ct);
+        await reconnected.Task.WaitAsync(ct);
+        var reconnectedAt = clock.Elapsed;
+
+        // The SDK saw its peer connections fail (the signal socket stayed up) and resumed the same session.
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
+        var resumed = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut");
+        Assert.Equal(before.Sid, resumed.Sid);
+        Assert.Equal(1, resumed.MediaCuts);
+        Assert.Equal(1, resumed.Resumes);
+        Assert.Equal(before.PublisherOffers + 1, resumed.PublisherOffers); // the client's ICE restart
+        Assert.Equal(before.SubscriberIceRestarts + 1, resumed.SubscriberIceRestarts); // the server's
+        Assert.True(resumed.SignalConnected);
+        Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
+
+        // Frames of the same subscriptions flow again (the readers never ended): video, and the avatar's
+        // tone (audio frames never stop, the decoder conceals the gap with silence), and data gets through both ways.
+        var failedAt = await reconnecting.Task.WaitAsync(ct);
+        var (videoAtReconnect, audioAtReconnect) = (video.Count, audio.Count);
+        await WaitUntilAsync(() => video.Count >= videoAtReconnect + 30 && audio.Count >= audioAtReconnect + 50, ct);
+        Assert.InRange(LiveKitTestMedia.EstimateFrequency(audio.RecentSamples(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
+        Assert.Equal("echo:after", await RoundTripAsync(room, "after", ct));
+        Assert.False(reading.IsCompleted);
+        Assert.Equal(RoomConnectionState.Connected, room.State);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"media cut: peer connections failed after {(failedAt - cutAt).TotalMilliseconds:F0} ms, reconnected after {(reconnectedAt - cutAt).TotalMilliseconds:F0} ms; " +
+            $"audio again after {(audio.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms, video after {(video.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms");
+    }
+
+    // Two viewers cut at once (one wait for the ICE timeout instead of two): the server refuses one's
+    // resume, so it joins again from scratch, and gives the other up.
+    [Fact]
+    public async Task A_cut_media_path_the_server_will_not_resume_ends_in_a_full_reconnect_or_a_clear_disconnect()
+    {
+        LiveKitServerFixture.RequireServer();
+        var ct = Timeout(90);
+        await using var rejoining = await fixture.JoinAvatarRoomAsync("viewer-cut-rejoin", ct);
+        await using var refused = await fixture.JoinAvatarRoomAsync("viewer-cut-refused", ct);
+        var (rejoinStates, reconnected) = WatchConnection(rejoining);
+        var refusedStates = new ConcurrentQueue<(RoomConnectionState State, string? Reason)>();
+        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        refused.ConnectionStateChanged += (_, e) =>
+        {
+            refusedStates.Enqueue((e.State, e.Reason));
+            if (e.State == RoomConnectionState.Disconnected)
+            {
+                disconnected.TrySetResult();
+            }
+        };
+        var (rejoinVideo, rejoinAudio) = (new FrameLog(Stopwatch.StartNew()), new FrameLog(Stopwatch.StartNew()));
+        var (refusedVideo, refusedAudio) = (new FrameLog(Stopwatch.StartNew()), new FrameLog(Stopwatch.StartNew()));
+        var rejoinReading = ReadAvatarMediaAsync(rejoining, rejoinVideo, rejoinAudio, ct);
+        var refusedReading = ReadAvatarMediaAsync(refused, refusedVideo, refusedAudio, ct);
+        Assert.Equal("echo:before", await RoundTripAsync(rejoining, "before", ct));
+        Assert.Equal("echo:before", await RoundTripAsync(refused, "before", ct));
+        await WaitUntilAsync(() => rejoinVideo.Count >= 10 && refusedVideo.Count >= 10, ct);
+        var firstSid = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut-rejoin").Sid;
+        var resubscribed = new TaskCompletionSource<RoomTrack>(TaskCreationOptions.RunContinuationsAsynchronously);
+        rejoining.TrackSubscribed += (_, e) =>
+        {
+            if (e.Track.Kind == RoomTrackKind.Video)
+            {
+                resubscribed.TrySetResult(e.Track);
+            }
+        };
+
+        await Task.WhenAll(
+            fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut-rejoin", FakeLiveKitRecovery.Reconnect, ct),
+            fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut-refused", FakeLiveKitRecovery.Refuse, ct));
+        await Task.WhenAll(reconnected.Task, disconnected.Task).WaitAsync(ct);
+
+        // Refused: the SDK tried to recover, the server said no. The room ends with the server's reason,
+        // its readers end, sends fail.
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Disconnected, "MediaFailure")], refusedStates.ToArray());
+        Assert.Equal(RoomConnectionState.Disconnected, refused.State);
+        await refusedReading.WaitAsync(ct);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => refused.PublishDataAsync("late"u8.ToArray(), cancellationToken: ct));
+        var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
+        Assert.DoesNotContain(after.Participants, p => p.Identity == "viewer-cut-refused");
+
+        // Rejoined: a new session with new peer connections. The old subscriptions' readers end; the
+        // avatar's tracks are subscribed again and their frames flow; data gets through.
+        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], rejoinStates.ToArray());
+        var rejoined = after.Participants.Single(p => p.Identity == "viewer-cut-rejoin");
+        Assert.NotEqual(firstSid, rejoined.Sid);
+        Assert.Equal(0, rejoined.MediaCuts);
+        await rejoinReading.WaitAsync(ct);
+        var again = await resubscribed.Task.WaitAsync(ct);
+        var frames = 0;
+        await foreach (var frame in rejoining.ReadVideoAsync(again, VideoPixelFormat.I420, ct))
+        {
+            frame.Dispose();
+            if (++frames == 30)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal("echo:after", await RoundTripAsync(rejoining, "after", ct));
+        Assert.Equal(RoomConnectionState.Connected, rejoining.State);
+        Assert.Contains(rejoining.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
+        Assert.DoesNotContain(rejoining.RemoteParticipants, p => p.Identity == "viewer-cut-refused");
+    }
+
+    /// <summary>Reads the avatar's video and audio (its tone: frames with sound) until cancelled, logging when each frame arrived.</summary>
+    private static async Task ReadAvatarMediaAsync(LiveKitRoom room, FrameLog video, FrameLog audio, CancellationToken ct)
+    {
+        var videoTrack = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
+        var audioTrack = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Audio, ct);
+        await Task.WhenAll(
+            Task.Run(
+                async () =>
+                {
+                    await foreach (var frame in room.ReadVideoAsync(videoTrack, VideoPixelFormat.I420, ct))
+                    {
+                        frame.Dispose();
+                        video.Add();
+                    }
+                },
+                ct),
+            Task.Run(
+                async () =>
+                {
+                    await foreach (var frame in room.ReadAudioAsync(audioTrack, AudioFormat.Pcm16Mono48kHz, ct))
+                    {
+                        using (frame)
+                        {
+                            if (frame.Samples.IndexOfAnyExceptInRange((short)-1000, (short)1000) >= 0)
+                            {
+                                audio.Add(frame.Samples);
+                            }
+                        }
+                    }
+                },
+                ct));
+    }
+
+    /// <summary>When frames arrived, on a shared clock, and the last 0.25 s of audio samples logged.</summary>
+    private sealed class FrameLog(Stopwatch clock)
+    {
+        private const int KeptSamples = 12_000;
+        private readonly List<TimeSpan> _arrivals = [];
+        private readonly List<short> _samples = [];
+
+        public int Count
+        {
+            get
+            {
+                lock (_arrivals)
+                {
+                    return _arrivals.Count;
+                }
+            }
+        }
+
+        public void Add(ReadOnlySpan<short> samples = default)
+        {
+            lock (_arrivals)
+            {
+                _arrivals.Add(clock.Elapsed);
+                _samples.AddRange(samples);
+                if (_samples.Count > KeptSamples)
+                {
+                    _samples.RemoveRange(0, _samples.Count - KeptSamples);
+                }
+            }
+        }
+
+        public short[] RecentSamples()
+        {
+            lock (_arrivals)
+            {
+                return [.. _samples];
+            }
+        }
+
+        public TimeSpan FirstAfter(TimeSpan time)
+        {
+            lock (_arrivals)
+            {
+                return _arrivals.First(t => t > time);
+            }
+        }
     }
 
     /// <summary>A 440 Hz tone in real time, until stopped.</summary>

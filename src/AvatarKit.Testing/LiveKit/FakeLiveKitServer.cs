@@ -174,6 +174,36 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>
+    /// Cuts a participant's media path, as when the network path for media dies while the signal
+    /// socket stays up: every datagram to or from its peer connections (publisher and subscriber) is
+    /// dropped from now on, with no signal message and no DTLS or SCTP close.
+    /// </summary>
+    /// <remarks>
+    /// The client notices only when its peer connections fail (libwebrtc's ICE timeouts, seconds
+    /// later), then resumes; the server restarts the subscriber's ICE on the resume, as LiveKit does,
+    /// and the new ICE sessions (new credentials) get through, as a new network path would.
+    /// <paramref name="recovery"/> chooses how the server answers that resume.
+    /// </remarks>
+    /// <param name="roomName">The room.</param>
+    /// <param name="identity">The participant.</param>
+    /// <param name="recovery">How the server answers the client's attempt to recover.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the media path is cut.</returns>
+    public async Task CutMediaAsync(string roomName, string identity, FakeLiveKitRecovery recovery = FakeLiveKitRecovery.Resume, CancellationToken cancellationToken = default)
+    {
+        var value = recovery switch
+        {
+            FakeLiveKitRecovery.Resume => "resume",
+            FakeLiveKitRecovery.Reconnect => "reconnect",
+            FakeLiveKitRecovery.Refuse => "refuse",
+            _ => throw new ArgumentOutOfRangeException(nameof(recovery), recovery, "Unknown recovery."),
+        };
+        var path = $"rooms/{Uri.EscapeDataString(roomName)}/participants/{Uri.EscapeDataString(identity)}/cut-media?recover={value}";
+        using var response = await _admin.PostAsync(new Uri(path, UriKind.Relative), null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
     /// <summary>Reads what the server knows of a room: participants, their tracks and packet counts, data seen.</summary>
     /// <param name="roomName">The room.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -335,6 +365,25 @@ public sealed record FakeLiveKitParticipantState(string Identity, string Sid, in
 
     /// <summary>Gets a value indicating whether its signal socket is open now.</summary>
     public bool SignalConnected { get; init; }
+
+    /// <summary>Gets how many ICE-restart offers the server sent for its subscriber connection (one per resume).</summary>
+    public int SubscriberIceRestarts { get; init; }
+
+    /// <summary>Gets how many times its media path was cut (<see cref="FakeLiveKitServer.CutMediaAsync"/>).</summary>
+    public int MediaCuts { get; init; }
+}
+
+/// <summary>How the fake LiveKit server answers a client recovering from a media cut (<see cref="FakeLiveKitServer.CutMediaAsync"/>).</summary>
+public enum FakeLiveKitRecovery
+{
+    /// <summary>Resume the session: the ICE restarts of both peer connections find a new path.</summary>
+    Resume,
+
+    /// <summary>Refuse the resume with <c>leave { action: RECONNECT }</c>, so that the client joins again from scratch (new session, new peer connections).</summary>
+    Reconnect,
+
+    /// <summary>Give the session up: answer the resume with <c>leave { action: DISCONNECT, reason: MEDIA_FAILURE }</c> and remove the participant.</summary>
+    Refuse,
 }
 
 /// <summary>A published track as the fake LiveKit server sees it.</summary>

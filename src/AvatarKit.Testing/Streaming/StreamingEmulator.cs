@@ -165,6 +165,9 @@ public sealed class StreamingEmulator : IAsyncDisposable
             s.Avatar?.Interrupt();
             return Task.FromResult(Ok(null));
         }));
+        // The listening pose (the official SDK's startListening/stopListening); the emulated avatar has none.
+        app.MapPost("/v1/streaming.start_listening", (HttpRequest r) => WithSessionAsync(r, (_, _) => Task.FromResult(Ok(null))));
+        app.MapPost("/v1/streaming.stop_listening", (HttpRequest r) => WithSessionAsync(r, (_, _) => Task.FromResult(Ok(null))));
         app.MapPost("/v1/streaming.keep_alive", (HttpRequest r) => WithSessionAsync(r, (s, _) =>
         {
             s.Touch();

@@ -12,6 +12,12 @@
 //        ?resume=refuse makes the server refuse the resume, so the client does a full reconnect
 //   POST /admin/rooms/<room>/participants/<identity>/quality?value=poor|good|excellent|lost
 //        -> the connection quality reported for the participant (every 2 s; excellent by default)
+//   POST /admin/rooms/<room>/participants/<identity>/cut-media       -> cut the media path: every datagram
+//        to or from the participant's peer connections is dropped (no signal message, no DTLS or SCTP
+//        close), as when the network path dies; the signal socket stays up. The client sees its peer
+//        connections fail and resumes; the resume's ICE restarts (new ICE credentials) find a new path.
+//        ?recover=reconnect refuses the resume, so the client reconnects from scratch with a new join;
+//        ?recover=refuse answers the resume with leave { DISCONNECT, MEDIA_FAILURE }
 import http from 'node:http';
 import { createHmac, timingSafeEqual, randomBytes } from 'node:crypto';
 import { WebSocketServer } from 'ws';
@@ -35,9 +41,11 @@ const rooms = new Map();
 const peerConfig = { iceUseIpv6: false, iceAdditionalHostAddresses: ['127.0.0.1'] };
 
 // --- access tokens: HS256 JWTs signed with the API secret, grants checked ---------------------
-function verifyToken(header) {
-  const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
-  if (!token) return { error: 'no access token (expected an Authorization: Bearer header)' };
+// The token comes in an Authorization: Bearer header (native SDKs) or, as LiveKit also accepts it,
+// in the access_token query parameter (livekit-client: browsers cannot set WebSocket headers).
+function verifyToken(req, url) {
+  const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('access_token');
+  if (!token) return { error: 'no access token (expected an Authorization: Bearer header or an access_token parameter)' };
   const parts = token.split('.');
   if (parts.length !== 3) return { error: 'malformed access token' };
   let head, claims;
@@ -90,7 +98,10 @@ async function negotiate(p) {
   if (p.offering) { p.renegotiate = true; return; }
   p.offering = true;
   p.renegotiate = false;
-  const offer = await p.sub.createOffer();
+  const iceRestart = p.iceRestartPending === true;
+  p.iceRestartPending = false;
+  if (iceRestart) p.iceRestarts++;
+  const offer = await p.sub.createOffer({ iceRestart });
   await p.sub.setLocalDescription(offer);
   send(p, { case: 'offer', value: new SessionDescription({ type: 'offer', sdp: p.sub.localDescription.sdp, id: ++p.offerId }) });
 }
@@ -102,6 +113,13 @@ function forward(track, publisher, subscriber) {
   const out = new MediaStreamTrack({ kind: track.kind });
   const sender = subscriber.sub.addTrack(out, new MediaStream({ id: `${publisher.sid}|${track.info.sid}` }));
   track.forwards.set(subscriber.identity, { out, sender, subscriber });
+  // Relay the subscriber's keyframe requests (after loss, e.g. a cut media path) to the publisher, as an SFU does.
+  if (track.kind === 'video') {
+    sender.onPictureLossIndication.subscribe(() => {
+      log('keyframe request from', subscriber.identity, 'for', publisher.identity);
+      track.receiver?.sendRtcpPLI(track.ssrc).catch(() => {});
+    });
+  }
   requestKeyFrames(track);
 }
 
@@ -152,6 +170,28 @@ function onClientData(p, channel, bytes) {
   }
 }
 
+// The media fault hook: every datagram of the participant's current ICE sessions is dropped, both
+// ways, at its UDP sockets, with no signal message and no DTLS or SCTP close, as when the network
+// path dies. werift keeps the sockets across an ICE restart, so the cut is keyed to the ICE
+// generation: a restart (new credentials, as a resume brings) is the new path, and it works.
+function cutMedia(p) {
+  p.mediaCuts++;
+  for (const pc of [p.pub, p.sub]) {
+    for (const connection of pc.iceTransports.map(t => t.connection)) {
+      connection.cutGeneration = connection.generation;
+      for (const udp of connection.protocols.map(protocol => protocol.transport)) {
+        if (!udp || udp.cut) continue;
+        udp.cut = () => connection.cutGeneration === connection.generation;
+        const onData = udp.onData;
+        const send = udp.send;
+        udp.onData = (data, addr) => { if (!udp.cut()) onData(data, addr); };
+        udp.send = (data, addr) => udp.cut() ? Promise.resolve() : send(data, addr);
+      }
+    }
+  }
+  log('media cut', p.identity);
+}
+
 function leave(p, reason) {
   const room = p.room;
   if (room.participants.get(p.identity) !== p) return;
@@ -179,7 +219,8 @@ function onConnection(ws, grant) {
     canPublish: grant.canPublish, canSubscribe: grant.canSubscribe, canPublishData: grant.canPublishData,
     sub: new RTCPeerConnection(peerConfig), pub: new RTCPeerConnection(peerConfig), published: new Map(), pendingTracks: new Map(),
     offering: false, renegotiate: false, offerId: 0, pendingData: [], dataReceived: 0, resumes: 0, syncStates: 0, publisherOffers: 0,
-    graceTimer: undefined, refuseResume: false, quality: ConnectionQuality.EXCELLENT,
+    graceTimer: undefined, refuseResume: false, refuseRecovery: false, quality: ConnectionQuality.EXCELLENT,
+    iceRestarts: 0, mediaCuts: 0,
   };
   room.data ??= [];
   p.reliable = p.sub.createDataChannel('_reliable', { ordered: true });
@@ -281,6 +322,15 @@ function attachSocket(p, ws) {
 // SyncState and, if it publishes, an ICE-restart offer for its publisher connection.
 function onResume(ws, grant, sid) {
   const p = rooms.get(grant.room)?.participants.get(grant.identity);
+  if (p?.sid === sid && p.refuseRecovery) {
+    // The media fault hook's refusal: the server gives the session up, as it does when media cannot recover.
+    log('recovery refused', grant.identity);
+    ws.send(Buffer.from(new SignalResponse({ message: { case: 'leave', value: new LeaveRequest({ reason: DisconnectReason.MEDIA_FAILURE, action: LeaveRequest_Action.DISCONNECT }) } }).toBinary()));
+    setTimeout(() => ws.close(), 100);
+    leave(p, 'media failure (fault hook)');
+    if (p.ws.readyState <= 1) p.ws.terminate();
+    return;
+  }
   if (!p || p.sid !== sid || p.refuseResume) {
     // What LiveKit answers when it cannot resume: reconnect from scratch with a new join.
     const why = !p ? 'unknown participant' : p.sid !== sid ? 'unknown session' : 'resume refused (fault hook)';
@@ -300,6 +350,10 @@ function onResume(ws, grant, sid) {
   // The post-resume snapshot: the SDK treats anyone missing from it as having left meanwhile.
   const others = [...p.room.participants.values()].filter(o => o !== p);
   if (others.length) send(p, { case: 'update', value: new ParticipantUpdate({ participants: others.map(o => infoOf(o)) }) });
+  // As LiveKit does on every resume: restart the subscriber connection's ICE (an offer with new
+  // credentials), which finds a new path when the old one was lost.
+  p.iceRestartPending = true;
+  negotiate(p).catch(e => log('negotiate', e.message));
   log('resumed', p.identity);
 }
 
@@ -317,6 +371,7 @@ function roomState(room) {
     name: room.name, sid: room.sid, data: room.data ?? [],
     participants: [...room.participants.values()].map(p => ({
       identity: p.identity, sid: p.sid, dataReceived: p.dataReceived, resumes: p.resumes, syncStates: p.syncStates, publisherOffers: p.publisherOffers,
+      subscriberIceRestarts: p.iceRestarts, mediaCuts: p.mediaCuts,
       signalConnected: p.ws.readyState === 1,
       tracks: [...p.published.values()].map(t => ({ sid: t.info.sid, name: t.info.name, kind: t.kind, packets: t.packets, subscribers: [...t.forwards.keys()] })),
     })),
@@ -327,10 +382,10 @@ const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://localhost');
   const reply = (status, body) => { res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' }); res.end(typeof body === 'string' ? body : JSON.stringify(body)); };
   if (url.pathname === '/rtc/validate') {
-    const grant = verifyToken(req.headers.authorization);
+    const grant = verifyToken(req, url);
     return grant.error ? reply(401, grant.error) : reply(200, 'success');
   }
-  const admin = /^\/admin\/rooms\/([^/]+)(?:\/participants\/([^/]+)\/(remove|drop-signal|quality))?$/.exec(url.pathname);
+  const admin = /^\/admin\/rooms\/([^/]+)(?:\/participants\/([^/]+)\/(remove|drop-signal|cut-media|quality))?$/.exec(url.pathname);
   if (admin) {
     const room = rooms.get(decodeURIComponent(admin[1]));
     if (!admin[2]) return reply(200, room ? roomState(room) : { name: decodeURIComponent(admin[1]), participants: [], data: [] });
@@ -342,6 +397,14 @@ const server = http.createServer((req, res) => {
       p.quality = quality;
       sendQuality(room);
       return reply(200, 'set');
+    }
+    if (admin[3] === 'cut-media') {
+      const recover = url.searchParams.get('recover') ?? 'resume';
+      if (!['resume', 'reconnect', 'refuse'].includes(recover)) return reply(400, 'recover must be resume, reconnect or refuse');
+      p.refuseResume = recover === 'reconnect';
+      p.refuseRecovery = recover === 'refuse';
+      cutMedia(p);
+      return reply(200, 'cut');
     }
     if (admin[3] === 'drop-signal') {
       p.refuseResume = url.searchParams.get('resume') === 'refuse';
@@ -360,7 +423,7 @@ const wss = new WebSocketServer({ noServer: true });
 server.on('upgrade', (req, socket, head) => {
   const url = new URL(req.url, 'http://localhost');
   if (url.pathname !== '/rtc') { socket.end('HTTP/1.1 404 Not Found\r\n\r\n'); return; }
-  const grant = verifyToken(req.headers.authorization);
+  const grant = verifyToken(req, url);
   if (grant.error) { socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\n\r\n${grant.error}`); return; }
   const resume = url.searchParams.get('reconnect') === '1';
   wss.handleUpgrade(req, socket, head, ws => resume ? onResume(ws, grant, url.searchParams.get('sid')) : onConnection(ws, grant));
