@@ -29,7 +29,8 @@ internal static class NodeSdkScript
         // A browser logs an unhandled promise rejection and carries on, where Node.js would exit: livekit-client
         // leaves some uncaught (a trickled ICE candidate it could not add, its track stats timer, as node-webrtc
         // has no per-receiver stats). The checks below wait for outcomes, so a real failure still fails them.
-        process.on("unhandledRejection", e => console.error("unhandled rejection:", e?.message ?? e));
+        const rejections = new Set();
+        process.on("unhandledRejection", e => { if (!rejections.has(String(e?.message ?? e))) console.error("unhandled rejection:", e); rejections.add(String(e?.message ?? e)); });
         globalThis.WebSocket = NodeWebSocket;
         globalThis.navigator ??= { userAgent: "Node.js" };
         globalThis.window ??= Object.assign(new EventTarget(), { RTCPeerConnection: wrtc.RTCPeerConnection, navigator: globalThis.navigator });

@@ -45,7 +45,6 @@ public sealed class LiveAvatarEmulatorSdkTests(FakeLiveKitServerFixture fixture)
         const { LiveAvatarSession, SessionEvent, AgentEventsEnum } = await import("@heygen/liveavatar-web-sdk");
         const [apiUrl, apiKey, avatarId, mode] = process.argv.slice(2);
         const print = (name, value) => console.log(`${name} ${JSON.stringify(value)}`);
-        const started = Date.now();
         const within = (promise, what, ms = 30000) => Promise.race([promise,
           new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref())]);
         const api = async (method, path, body) => {
@@ -116,8 +115,9 @@ public sealed class LiveAvatarEmulatorSdkTests(FakeLiveKitServerFixture fixture)
         await session.stop();
         await disconnected;
         // stop() asks the API to stop the session without waiting for the answer: wait until the API reports it stopped.
-        while ((await api("GET", "/v1/sessions?type=active")).count > 0) {
-          if (Date.now() - started > 55000) throw new Error("the session is still active after stop()");
+        const stopped = Date.now();
+        while (!(await api("GET", `/v1/sessions/${session.sessionId ?? ""}`))?.end_at) {
+          if (Date.now() - stopped > 30000) throw new Error("the session is still active 30 s after stop()");
           await new Promise(r => setTimeout(r, 50));
         }
         print("events", events);
@@ -165,7 +165,8 @@ public sealed class LiveAvatarEmulatorSdkTests(FakeLiveKitServerFixture fixture)
         Assert.SkipWhen(FakeLiveKitServer.UnavailableReason is not null, FakeLiveKitServer.UnavailableReason ?? string.Empty);
         Assert.SkipUnless(LiveKitRoomConnector.CheckNativeLibrary().IsAvailable, "LiveKit's native library (the emulated avatar's connection) was not fetched by the build.");
         var server = fixture.Server!;
-        await using var emulator = await LiveAvatarEmulator.StartAsync(server, cancellationToken: Token);
+        // A sandbox session lasts a minute; this one must not end under a slow machine.
+        await using var emulator = await LiveAvatarEmulator.StartAsync(server, new LiveAvatarEmulatorOptions { SandboxSessionDuration = TimeSpan.FromMinutes(5) }, Token);
 
         var result = await RunAsync(sdkDir, SessionScript, emulator, mode);
 
