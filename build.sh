@@ -56,7 +56,10 @@ start_virtual_microphone() {
 install_provider_sdks() {
   command -v npm >/dev/null 2>&1 || return 0
   local dir="${XDG_CACHE_HOME:-$HOME/.cache}/avatarkit/provider-sdks"
-  local sdks=(@google/genai@3.1.0 @deepgram/sdk@5.13.0) missing=0 sdk
+  # @heygen/streaming-avatar: 2.1.1 ships no code (README and package.json only), so 2.1.0. The HeyGen
+  # SDKs are browser SDKs over livekit-client: @roamhq/wrtc and ws give Node.js the WebRTC and WebSocket globals.
+  local sdks=(@google/genai@3.1.0 @deepgram/sdk@5.13.0 @heygen/liveavatar-web-sdk@0.0.18 @heygen/streaming-avatar@2.1.0
+    @roamhq/wrtc@0.10.0 ws@8.18.3) missing=0 sdk
   mkdir -p "$dir"
   for sdk in "${sdks[@]}"; do
     grep -qs "\"version\": *\"${sdk##*@}\"" "$dir/node_modules/${sdk%@*}/package.json" || missing=1
@@ -67,6 +70,8 @@ install_provider_sdks() {
   fi
   [ -f "$dir/node_modules/@google/genai/package.json" ] && export GOOGLE_GENAI_SDK_DIR="$dir"
   [ -f "$dir/node_modules/@deepgram/sdk/package.json" ] && export DEEPGRAM_SDK_DIR="$dir"
+  [ -f "$dir/node_modules/@heygen/liveavatar-web-sdk/package.json" ] && export LIVEAVATAR_SDK_DIR="$dir"
+  [ -f "$dir/node_modules/@heygen/streaming-avatar/package.json" ] && export HEYGEN_STREAMING_SDK_DIR="$dir"
   return 0
 }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AvatarKit.Cli.Commands;
+using AvatarKit.Cli.Hosting;
 using Spectre.Console;
 
 // Redirected output (scripts, CI, tests) gets wide tables instead of 80 columns.
@@ -20,8 +21,13 @@ var root = new RootCommand("AvatarKit: live voice conversations with a talking a
     AvatarsCommand.CreateAvatars(global),
     AvatarsCommand.CreateSessions(global),
     EmulateCommand.Create(global),
+    ClipsCommand.Create(global),
 };
 
 // Ctrl+C cancels the command's token; give it time to close remote sessions and finalize recordings.
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) };
-return await root.Parse(args).InvokeAsync(configuration);
+var parse = root.Parse(args);
+var exitCode = await parse.InvokeAsync(configuration);
+
+// Bad arguments are a usage error, as the CLI documents; System.CommandLine reports them as 1.
+return parse.Errors.Count > 0 ? ExitCodes.Usage : exitCode;

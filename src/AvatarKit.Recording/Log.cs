@@ -32,8 +32,8 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Debug, "Re-anchored a {Source} source of session {SessionId} by {Shift} (late or discontinuous timestamps)")]
     public static partial void SourceReanchored(ILogger logger, string source, string sessionId, TimeSpan shift);
 
-    [LoggerMessage(10, LogLevel.Warning, "Cutting clip {FilePath} failed")]
-    public static partial void ClipFailed(ILogger logger, Exception exception, string filePath);
+    [LoggerMessage(10, LogLevel.Warning, "Cutting a clip of session {SessionId} failed")]
+    public static partial void ClipFailed(ILogger logger, Exception exception, string sessionId);
 
     [LoggerMessage(11, LogLevel.Warning, "Reading the {Kind} source of session {SessionId} failed")]
     public static partial void SourceFailed(ILogger logger, Exception exception, string kind, string sessionId);

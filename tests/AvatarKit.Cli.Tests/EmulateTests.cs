@@ -132,25 +132,56 @@ public sealed class EmulateTests
         Assert.Contains(port.ToString(CultureInfo.InvariantCulture), output, StringComparison.Ordinal);
     }
 
-    /// <summary>Ports the OS reports free now (held together so they differ, then released for the CLI to bind).</summary>
+    [Theory]
+    [InlineData("1279x720")]
+    [InlineData("1280")]
+    [InlineData("8x8")]
+    [InlineData("1280x-720")]
+    public async Task Emulate_with_a_bad_video_size_is_a_usage_error(string size)
+    {
+        using var cli = new CliProcess();
+
+        var (exitCode, output) = await cli.RunAsync(["emulate", "--video-size", size], cancellationToken: Ct);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--video-size must be WIDTHxHEIGHT", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Distinct ports free now, below the range the OS hands out for port 0 and outgoing connections: between their
+    /// release here and the CLI's bind, no other test's server or HTTP connection (in this or a parallel test run)
+    /// can be given one of them, as it could a port the OS picked.
+    /// </summary>
     private static int[] FreePorts(int count)
     {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        try
+        var ephemeralStart = 32768;
+        const string range = "/proc/sys/net/ipv4/ip_local_port_range";
+        if (File.Exists(range) && int.TryParse(File.ReadAllText(range).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture, out var start))
         {
-            foreach (var listener in listeners)
+            ephemeralStart = start;
+        }
+
+        var ports = new List<int>();
+        while (ports.Count < count)
+        {
+            var port = Random.Shared.Next(Math.Max(1024, ephemeralStart - 12_000), ephemeralStart);
+            if (ports.Contains(port))
             {
-                listener.Start();
+                continue;
             }
 
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (var listener in listeners)
+            using var probe = new TcpListener(IPAddress.Loopback, port);
+            try
             {
-                listener.Dispose();
+                probe.Start();
+                ports.Add(port);
+            }
+            catch (SocketException)
+            {
+                // Taken by something else on this machine: try another.
             }
         }
+
+        return [.. ports];
     }
 }

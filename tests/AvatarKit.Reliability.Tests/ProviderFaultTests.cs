@@ -33,7 +33,6 @@ public sealed class ProviderFaultTests
             o.BaseUrl = avatars.BaseUrl;
             o.AvatarId = LiveAvatarEmulatorOptions.PublicAvatarId;
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
-            o.AvatarJoinTimeout = TimeSpan.FromSeconds(10);
             o.StopSessionsOnProcessExit = false;
         });
         kit.AddGemini(o =>

@@ -9,6 +9,34 @@ namespace AvatarKit.Testing.Tests;
 /// </summary>
 internal static class NodeSdkScript
 {
+    /// <summary>
+    /// Script lines that give Node.js the browser globals LiveKit's browser SDK (livekit-client, under
+    /// HeyGen's SDKs) uses: WebRTC from <c>@roamhq/wrtc</c>, WebSocket from <c>ws</c>, a navigator and a window.
+    /// Import the SDK with a dynamic <c>import()</c> after them, so they exist when its modules load.
+    /// Browser bundlers also take webrtc-issue-detector's ES module build (its <c>module</c> field), where
+    /// Node.js would take its CommonJS build, whose default export is not the class the SDKs construct.
+    /// </summary>
+    public const string BrowserGlobals = """
+        import wrtc from "@roamhq/wrtc";
+        import { WebSocket as NodeWebSocket } from "ws";
+        import { register } from "node:module";
+        register("data:text/javascript," + encodeURIComponent(`
+          export async function resolve(specifier, context, next) {
+            const resolved = await next(specifier, context);
+            return specifier === "webrtc-issue-detector" ? { url: resolved.url.replace(/bundle-cjs\\.js$/, "bundle-esm.js"), format: "module", shortCircuit: true } : resolved;
+          }`));
+        for (const name of ["RTCPeerConnection", "RTCSessionDescription", "RTCIceCandidate", "MediaStream", "MediaStreamTrack", "RTCDataChannel"]) globalThis[name] = wrtc[name];
+        // A browser logs an unhandled promise rejection and carries on, where Node.js would exit: livekit-client
+        // leaves some uncaught (a trickled ICE candidate it could not add, its track stats timer, as node-webrtc
+        // has no per-receiver stats). The checks below wait for outcomes, so a real failure still fails them.
+        const rejections = new Set();
+        process.on("unhandledRejection", e => { if (!rejections.has(String(e?.message ?? e))) console.error("unhandled rejection:", e); rejections.add(String(e?.message ?? e)); });
+        globalThis.WebSocket = NodeWebSocket;
+        globalThis.navigator ??= { userAgent: "Node.js" };
+        globalThis.window ??= Object.assign(new EventTarget(), { RTCPeerConnection: wrtc.RTCPeerConnection, navigator: globalThis.navigator });
+
+        """;
+
     /// <summary>Returns the SDK directory named by <paramref name="environmentVariable"/>, or skips the test.</summary>
     /// <param name="environmentVariable">For example <c>DEEPGRAM_SDK_DIR</c>.</param>
     /// <param name="package">The npm package that must be installed there, for example <c>@deepgram/sdk</c>.</param>

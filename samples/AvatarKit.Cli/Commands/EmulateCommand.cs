@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -32,7 +33,19 @@ internal static class EmulateCommand
         var liveKit = new Option<bool>("--livekit") { Description = "Also start a fake LiveKit server (needs Node.js) and put the avatars' rooms in it, so any LiveKit client can join." };
         var basePort = PortOption("--base-port", "Put the emulators on consecutive ports from this one, in the order liveavatar, heygen, deepgram, gemini, livekit (default: free ports the OS picks).", IPEndPoint.MaxPort - (Variables.Length - 1));
         var ports = Variables.Select(v => PortOption($"--{v.Name}-port", $"The {v.Name} emulator's port (overrides --base-port).", IPEndPoint.MaxPort)).ToArray();
-        var command = new Command("emulate", "Start local emulators of LiveAvatar, HeyGen Streaming, Deepgram and Gemini and print how to use them; runs until Ctrl+C.") { json, liveKit, basePort };
+        var videoSize = new Option<string>("--video-size")
+        {
+            Description = "The emulated avatars' video size, WIDTHxHEIGHT (even numbers). 640x360 keeps CPU low; 1280x720 is what LiveAvatar sends.",
+            DefaultValueFactory = _ => "640x360",
+        };
+        videoSize.Validators.Add(result =>
+        {
+            if (ParseVideoSize(result.GetValueOrDefault<string>()) is null)
+            {
+                result.AddError("--video-size must be WIDTHxHEIGHT with even numbers from 16 to 3840, e.g. 1280x720.");
+            }
+        });
+        var command = new Command("emulate", "Start local emulators of LiveAvatar, HeyGen Streaming, Deepgram and Gemini and print how to use them; runs until Ctrl+C.") { json, liveKit, basePort, videoSize };
         foreach (var port in ports)
         {
             command.Options.Add(port);
@@ -42,7 +55,8 @@ internal static class EmulateCommand
         {
             var first = parse.GetValue(basePort);
             var chosen = Variables.Select((v, i) => parse.GetValue(ports[i]) ?? (first is { } b ? b + i : 0)).ToArray();
-            return CommandRunner.RunAsync(parse, global, env => RunAsync(parse.GetValue(json), parse.GetValue(liveKit), chosen, env, ct));
+            var size = ParseVideoSize(parse.GetValue(videoSize))!.Value;
+            return CommandRunner.RunAsync(parse, global, env => RunAsync(parse.GetValue(json), parse.GetValue(liveKit), chosen, size, env, ct));
         });
         return command;
     }
@@ -60,14 +74,28 @@ internal static class EmulateCommand
         return option;
     }
 
-    private static async Task<int> RunAsync(bool json, bool liveKit, int[] ports, CliEnvironment environment, CancellationToken cancellationToken)
+    private static (int Width, int Height)? ParseVideoSize(string? value)
+    {
+        var parts = value?.Split('x') ?? [];
+        return parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var width)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var height)
+            && IsVideoDimension(width) && IsVideoDimension(height)
+            ? (width, height)
+            : null;
+
+        // I420 needs even dimensions; beyond 4K the emulated avatar only burns CPU.
+        static bool IsVideoDimension(int pixels) => pixels is >= 16 and <= 3840 && pixels % 2 == 0;
+    }
+
+    private static async Task<int> RunAsync(bool json, bool liveKit, int[] ports, (int Width, int Height) videoSize, CliEnvironment environment, CancellationToken cancellationToken)
     {
         if (liveKit && FakeLiveKitServer.UnavailableReason is { } reason)
         {
             throw new CliException($"The fake LiveKit server cannot start: {reason}", ExitCodes.Failed);
         }
 
-        var sandboxOptions = new SandboxOptions { HeyGenStreaming = true };
+        var sandboxOptions = new SandboxOptions { HeyGenStreaming = true, VideoWidth = videoSize.Width, VideoHeight = videoSize.Height };
         (sandboxOptions.Ports.LiveAvatar, sandboxOptions.Ports.HeyGen, sandboxOptions.Ports.Deepgram, sandboxOptions.Ports.Gemini) = (ports[0], ports[1], ports[2], ports[3]);
         FakeLiveKitServer? liveKitServer = null;
         AvatarKitSandbox sandbox;
@@ -132,7 +160,7 @@ internal static class EmulateCommand
             AnsiConsole.WriteLine($"export LIVEKIT_API_SECRET={liveKitServer.ApiSecret}");
         }
 
-        AnsiConsole.MarkupLine($"[grey]Avatar rooms are {(liveKitServer is null ? "in-process (--livekit puts them in a fake LiveKit server)" : "in the fake LiveKit server")}; the avatar speaks with {Markup.Escape(sandbox.VoiceDescription)}. Press Ctrl+C to stop.[/]");
+        AnsiConsole.MarkupLine($"[grey]Avatar rooms are {(liveKitServer is null ? "in-process (--livekit puts them in a fake LiveKit server)" : "in the fake LiveKit server")}; the avatar ({videoSize.Width}x{videoSize.Height}) speaks with {Markup.Escape(sandbox.VoiceDescription)}. Press Ctrl+C to stop.[/]");
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);

@@ -447,7 +447,12 @@ internal sealed partial class LiteAudioStream : IAsyncDisposable
         {
             // Re-checked under the lock: a chunk must not follow an interrupt that was sent meanwhile.
             abandon.ThrowIfCancellationRequested();
-            await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // A frame once begun is sent whole: cancelling a WebSocket send midway aborts the socket, so an interrupt
+            // landing during a chunk would drop the connection instead of clearing the avatar. Only the end of the
+            // session stops a send.
+            await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, _lifetime).ConfigureAwait(false);
         }
         finally
         {

@@ -24,10 +24,6 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     private static readonly TimeSpan FragmentMargin = TimeSpan.FromSeconds(1.2);
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(15);
 
-    // Clips are cut beside the live encoders: at most one cut per two cores in this process, so that cutting
-    // (a re-encode) never takes the CPU the live encoders need; under load, clips wait instead of frames dropping.
-    private static readonly SemaphoreSlim ClipSlots = new(Math.Max(1, Environment.ProcessorCount / 2));
-
     private readonly RecordingOptions _options;
     private readonly string _ffmpegPath;
     private readonly ILogger _logger;
@@ -128,6 +124,9 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
 
     /// <summary>Gets a task that completes when every source is being read (room tracks subscribed).</summary>
     internal Task SourcesStarted => _sourcesStarted.Task;
+
+    /// <summary>Gets a value indicating whether completing has closed the session file (only clips are left to cut).</summary>
+    internal bool EncoderClosed => _encoderClosed;
 
     /// <summary>Gets the current ffmpeg process id (tests kill it).</summary>
     internal int EncoderProcessId => _encoder.ProcessId;
@@ -704,8 +703,18 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
         }
     }
 
-    private SidecarUncutClip Uncut(PendingClip clip) =>
-        new((clip.Start - _options.ClipPreRoll < TimeSpan.Zero ? TimeSpan.Zero : clip.Start - _options.ClipPreRoll).TotalSeconds, (clip.End + _options.ClipPostRoll).TotalSeconds, clip.Text);
+    private SidecarUncutClip Uncut(PendingClip clip)
+    {
+        var (start, end) = Range(clip);
+        return new(start.TotalSeconds, end.TotalSeconds, clip.Text, clip.WallStart);
+    }
+
+    /// <summary>The clip's range in session media time: the answer with pre- and post-roll.</summary>
+    private (TimeSpan Start, TimeSpan End) Range(PendingClip clip)
+    {
+        var start = clip.Start - _options.ClipPreRoll;
+        return (start < TimeSpan.Zero ? TimeSpan.Zero : start, clip.End + _options.ClipPostRoll);
+    }
 
     private async Task CutClipsAsync(CancellationToken cancellationToken)
     {
@@ -720,9 +729,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
 
     private async Task CutClipAsync(PendingClip clip, CancellationToken cancellationToken)
     {
-        var start = clip.Start - _options.ClipPreRoll;
-        start = start < TimeSpan.Zero ? TimeSpan.Zero : start;
-        var end = clip.End + _options.ClipPostRoll;
+        var (start, end) = Range(clip);
 
         // The fragment holding the clip's end must be complete on disk before cutting.
         while (!_encoderClosed && _timeline.Written < end + FragmentMargin)
@@ -730,112 +737,36 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
             await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
         }
 
-        // Usually one segment; several when the encoder was restarted during the answer.
         var written = _timeline.Written;
-        Segment[] spanned;
+        SegmentSpan[] segments;
         lock (_gate)
         {
-            spanned = [.. _segments.Where(s => s.Start < end && (s.End ?? written) > start)];
+            segments = [.. _segments.Select(s => new SegmentSpan(s.File, s.Start, s.End ?? written))];
         }
 
-        if (spanned.Length == 0)
-        {
-            return;
-        }
-
-        var lastEnd = spanned[^1].End ?? written;
-        end = end > lastEnd ? lastEnd : end;
-        if (end - start < TimeSpan.FromMilliseconds(100))
-        {
-            return;
-        }
-
-        var path = UniqueClipPath(clip.WallStart);
-        List<SidecarGap>? gaps = null;
-        await ClipSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        CutClip? cut;
         try
         {
-            if (spanned.Length == 1)
-            {
-                await ClipCutter.CutAsync(_ffmpegPath, spanned[0].File, path, start - spanned[0].Start, end - start, _options, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                // On the frame grid (segments start on it), so that every part is whole frames long.
-                var frame = TimeSpan.FromTicks(TimeSpan.TicksPerSecond / _options.FrameRate);
-                start = TimeSpan.FromTicks(start.Ticks / frame.Ticks * frame.Ticks);
-                end = TimeSpan.FromTicks((end.Ticks + frame.Ticks - 1) / frame.Ticks * frame.Ticks);
-                end = end > lastEnd ? lastEnd : end;
-                gaps = await CrashGapsAsync(spanned, start, cancellationToken).ConfigureAwait(false);
-                var parts = spanned.Select(s =>
-                {
-                    var from = s.Start > start ? s.Start : start;
-                    var to = s.End is { } e && e < end ? e : end;
-                    return new ClipPart(s.File, from - s.Start, to - from);
-                }).ToList();
-                await ClipCutter.CutAcrossAsync(_ffmpegPath, parts, path, _options, cancellationToken).ConfigureAwait(false);
-            }
+            cut = await ClipCutter.CutRangeAsync(_ffmpegPath, segments, start, end, _directory, clip.WallStart, _options, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException && cancellationToken.IsCancellationRequested)
+        catch (RecordingException ex)
         {
-            // A stopped ffmpeg may have left the clip half written; a clip is whole or absent.
-            File.Delete(path);
-            throw;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            Log.ClipFailed(_logger, ex, path);
-            RaiseFailed(new RecordingException($"Cutting clip '{Path.GetFileName(path)}' failed: {ex.Message}", ex), recordingStopped: false);
+            Log.ClipFailed(_logger, ex, _request.SessionId);
+            RaiseFailed(ex, recordingStopped: false);
             return;
         }
-        finally
+
+        if (cut is null)
         {
-            ClipSlots.Release();
+            return;
         }
 
         lock (_gate)
         {
-            _clips.Add(new RecordedClip(path, start, end, clip.Text));
-            var lines = _transcript.Where(l => l.AtSeconds >= start.TotalSeconds && l.AtSeconds <= end.TotalSeconds).ToList();
-            _sidecarClips.Add(new SidecarClip(Path.GetFileName(path), start.TotalSeconds, end.TotalSeconds, clip.Text, lines, gaps));
+            _clips.Add(cut.ToRecordedClip(clip.Text));
+            _sidecarClips.Add(SidecarClip.From(cut, clip.Text, _transcript));
             _cutting = null;
         }
-    }
-
-    /// <summary>
-    /// The media each crashed segment of a clip lost: from where its file really ends (its last complete
-    /// fragment) to where the next segment starts. The clip holds the last picture and is silent there.
-    /// </summary>
-    private async Task<List<SidecarGap>> CrashGapsAsync(Segment[] spanned, TimeSpan clipStart, CancellationToken cancellationToken)
-    {
-        List<SidecarGap> gaps = [];
-        foreach (var segment in spanned[..^1])
-        {
-            var nominalEnd = segment.End!.Value;
-            var playable = await ClipCutter.PlayableDurationAsync(_ffmpegPath, segment.File, cancellationToken).ConfigureAwait(false);
-
-            // When ffprobe cannot tell, report the usual loss: the fragment being written.
-            var lostFrom = playable is { } p ? segment.Start + p : nominalEnd - EncoderSettings.MaxFragment;
-            lostFrom = lostFrom < clipStart ? clipStart : lostFrom;
-            if (lostFrom < nominalEnd)
-            {
-                gaps.Add(new SidecarGap(lostFrom.TotalSeconds, nominalEnd.TotalSeconds, "The encoder crashed and was restarted; this media was lost with it (the clip holds the last picture and is silent here)."));
-            }
-        }
-
-        return gaps;
-    }
-
-    private string UniqueClipPath(DateTimeOffset wallStart)
-    {
-        var stem = "voice_task_" + wallStart.UtcDateTime.ToString("yyyyMMdd_HHmmss_fff", CultureInfo.InvariantCulture);
-        var path = Path.Combine(_directory, stem + ".mp4");
-        for (var i = 2; File.Exists(path); i++)
-        {
-            path = Path.Combine(_directory, $"{stem}_{i.ToString(CultureInfo.InvariantCulture)}.mp4");
-        }
-
-        return path;
     }
 
     private async Task<SessionRecordingResult> CompleteCoreAsync(CancellationToken cancellationToken)

@@ -40,6 +40,9 @@ internal sealed class EmulatedLiveAvatarSession(string id, string token, string 
 
     public EmulatedAvatar? Avatar { get; set; }
 
+    /// <summary>Gets or sets the FULL session's agent participant (present in the room, silent).</summary>
+    public IRealtimeRoom? Agent { get; set; }
+
     public WebSocket? Socket { get; set; }
 
     public Task? Pump { get; set; }
@@ -93,6 +96,20 @@ internal sealed class EmulatedLiveAvatarSession(string id, string token, string 
         }
 
         Outbox.Writer.TryWrite(message);
+    }
+
+    /// <summary>Takes the avatar and the agent out of the room.</summary>
+    public async Task LeaveRoomAsync()
+    {
+        if (Avatar is { } avatar)
+        {
+            await avatar.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Agent is { } agent)
+        {
+            await agent.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     public static byte[] Utf8(JsonObject message) => Encoding.UTF8.GetBytes(message.ToJsonString());

@@ -51,6 +51,11 @@ internal sealed class LiteSocketEmulation(ConcurrentQueue<RecordedLiteMessage> r
 {
     private const int MaxWebSocketMessage = 1024 * 1024;
 
+    // Per session, the handler of its latest socket. A new socket waits until the handler of the one that
+    // dropped has cleaned up (dropped the utterance it left unfinished); otherwise that late cleanup could
+    // drop audio the client already sent on its new socket.
+    private readonly Dictionary<string, Task> _handlers = new(StringComparer.Ordinal);
+
     /// <summary>Gets or sets how many <c>agent.speak</c> messages a socket accepts before it is dropped without a close handshake (null: never).</summary>
     public int? DropAfterSpeakMessages { get; set; }
 
@@ -105,6 +110,36 @@ internal sealed class LiteSocketEmulation(ConcurrentQueue<RecordedLiteMessage> r
             return;
         }
 
+        var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task previous;
+        lock (_handlers)
+        {
+            previous = _handlers.GetValueOrDefault(session.Id) ?? Task.CompletedTask;
+            _handlers[session.Id] = handled.Task;
+        }
+
+        try
+        {
+            // The previous socket is no longer open (checked above): its handler is finishing.
+            await previous.ConfigureAwait(false);
+            await ServeAsync(context, session).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_handlers)
+            {
+                if (_handlers.GetValueOrDefault(session.Id) == handled.Task)
+                {
+                    _handlers.Remove(session.Id);
+                }
+            }
+
+            handled.TrySetResult();
+        }
+    }
+
+    private async Task ServeAsync(HttpContext context, ILiteSocketSession session)
+    {
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         session.Socket = socket;
         using var gone = CancellationTokenSource.CreateLinkedTokenSource(session.Lifetime.Token);

@@ -1,3 +1,6 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
@@ -74,7 +77,7 @@ public sealed partial class LiveAvatarEmulator
         }
 
         var id = Guid.NewGuid().ToString();
-        var session = new EmulatedLiveAvatarSession(id, EmulatorJson.CreateToken(id, "session"), mode, avatarId, isSandbox);
+        var session = new EmulatedLiveAvatarSession(id, CreateSessionToken(id, body), mode, avatarId, isSandbox);
         _sessions[id] = session;
         return Ok(new JsonObject { ["session_id"] = id, ["session_token"] = session.Token });
     }
@@ -100,18 +103,25 @@ public sealed partial class LiveAvatarEmulator
         try
         {
             session.Avatar = await EmulatedAvatar.JoinAsync(_rooms, session.Id, _options.Avatar, _options.TextToSpeech, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            if (!session.IsLite)
+            {
+                // FULL: LiveAvatar's agent is a participant of its own; the web SDK's start waits for it and the avatar.
+                var agentGrant = _rooms.CreateGrant(session.Id, AgentIdentityPrefix + session.Id);
+                session.Agent = await _rooms.Connector.ConnectAsync(agentGrant.Url, agentGrant.Token, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
         }
         catch
         {
             // Start failed: the escrowed minute is refunded and the session never counts.
             session.StartedAt = null;
+            await session.LeaveRoomAsync().ConfigureAwait(false);
             throw;
         }
 
         if (session.EndedAt is not null)
         {
             // Stopped while starting (the client gave up): the avatar leaves at once.
-            await session.Avatar.DisposeAsync().ConfigureAwait(false);
+            await session.LeaveRoomAsync().ConfigureAwait(false);
             return Error(400, "Session was stopped");
         }
 
@@ -298,9 +308,23 @@ public sealed partial class LiveAvatarEmulator
         }
 
         await session.Lifetime.CancelAsync().ConfigureAwait(false);
-        if (session.Avatar is { } avatar)
+        await session.LeaveRoomAsync().ConfigureAwait(false);
+    }
+
+    // A JWT-shaped session token whose payload carries the token request as start_session_data, as
+    // LiveAvatar's does: the web SDK reads the session's mode (FULL or LITE) from it.
+    private static string CreateSessionToken(string sessionId, JsonObject request)
+    {
+        static string Encode(byte[] bytes) => Base64Url.EncodeToString(bytes);
+        var data = (JsonObject)request.DeepClone();
+        data["mode"] ??= "FULL";
+        var payload = new JsonObject
         {
-            await avatar.DisposeAsync().ConfigureAwait(false);
-        }
+            ["sub"] = sessionId,
+            ["session_id"] = sessionId,
+            ["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ["start_session_data"] = data,
+        };
+        return $"{Encode("{\"alg\":\"HS256\",\"typ\":\"JWT\"}"u8.ToArray())}.{Encode(Encoding.UTF8.GetBytes(payload.ToJsonString()))}.{Encode(RandomNumberGenerator.GetBytes(24))}";
     }
 }

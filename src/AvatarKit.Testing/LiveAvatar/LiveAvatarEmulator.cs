@@ -21,6 +21,9 @@ public sealed partial class LiveAvatarEmulator : IAsyncDisposable
     /// <summary>The data topic FULL-mode server events are published on.</summary>
     public const string ResponseTopic = "agent-response";
 
+    /// <summary>The identity of a FULL session's agent participant is this prefix and the session id (as the web SDK expects).</summary>
+    public const string AgentIdentityPrefix = "liveavatar-agent-";
+
     private readonly LiveAvatarEmulatorOptions _options;
     private readonly IEmulatorRoomHost _rooms;
     private readonly ConcurrentDictionary<string, EmulatedLiveAvatarSession> _sessions = new(StringComparer.Ordinal);

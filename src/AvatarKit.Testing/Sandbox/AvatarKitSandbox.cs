@@ -65,9 +65,7 @@ public sealed class AvatarKitSandbox : IAsyncDisposable
         {
             if (options.LiveAvatar)
             {
-                var emulatorOptions = new LiveAvatarEmulatorOptions { TextToSpeech = voice, SpeechLatency = options.AvatarSpeechLatency, Port = options.Ports.LiveAvatar };
-                emulatorOptions.Avatar.Width = options.VideoWidth;
-                emulatorOptions.Avatar.Height = options.VideoHeight;
+                var emulatorOptions = new LiveAvatarEmulatorOptions { TextToSpeech = voice, SpeechLatency = options.AvatarSpeechLatency, Port = options.Ports.LiveAvatar, Avatar = AvatarLook(options) };
                 sandbox.LiveAvatar = await LiveAvatarEmulator.StartAsync(sandbox.Rooms, emulatorOptions, cancellationToken).ConfigureAwait(false);
                 sandbox._owned.Add(sandbox.LiveAvatar);
                 sandbox._endpoints["liveavatar"] = new SandboxEndpoint(sandbox.LiveAvatar.BaseUrl, sandbox.LiveAvatar.ApiKey);
@@ -75,7 +73,7 @@ public sealed class AvatarKitSandbox : IAsyncDisposable
 
             if (options.HeyGenStreaming)
             {
-                sandbox.HeyGenStreaming = await StreamingEmulator.StartAsync(sandbox.Rooms, new StreamingEmulatorOptions { TextToSpeech = voice, Port = options.Ports.HeyGen }, cancellationToken).ConfigureAwait(false);
+                sandbox.HeyGenStreaming = await StreamingEmulator.StartAsync(sandbox.Rooms, new StreamingEmulatorOptions { TextToSpeech = voice, Port = options.Ports.HeyGen, Avatar = AvatarLook(options) }, cancellationToken).ConfigureAwait(false);
                 sandbox._owned.Add(sandbox.HeyGenStreaming);
                 sandbox._endpoints["heygen"] = new SandboxEndpoint(sandbox.HeyGenStreaming.BaseUrl, sandbox.HeyGenStreaming.ApiKey);
             }
@@ -143,6 +141,9 @@ public sealed class AvatarKitSandbox : IAsyncDisposable
 
         _owned.Clear();
     }
+
+    // Both avatars (LiveAvatar and HeyGen Streaming) look the same in the sandbox.
+    private static EmulatedAvatarOptions AvatarLook(SandboxOptions options) => new() { Width = options.VideoWidth, Height = options.VideoHeight };
 
     private static readonly string[] SandboxStory =
     [

@@ -18,7 +18,7 @@ namespace AvatarKit.Testing.Streaming;
 /// <c>agent.speak_end</c>, <c>agent.interrupt</c>, <c>session.keep_alive</c>), served by the same code as the
 /// LiveAvatar emulator's LITE socket. Counts open sessions; latency and failures are injectable through <see cref="Faults"/>.
 /// </summary>
-public sealed class StreamingEmulator : IAsyncDisposable
+public sealed partial class StreamingEmulator : IAsyncDisposable
 {
     private static readonly string[] Avatars = [StreamingEmulatorOptions.AvatarId, "Wayne_20240711", "Anna_public_3_20240108"];
 
@@ -165,6 +165,9 @@ public sealed class StreamingEmulator : IAsyncDisposable
             s.Avatar?.Interrupt();
             return Task.FromResult(Ok(null));
         }));
+        // The listening pose (the official SDK's startListening/stopListening); the emulated avatar has none.
+        app.MapPost("/v1/streaming.start_listening", (HttpRequest r) => WithSessionAsync(r, (_, _) => Task.FromResult(Ok(null))));
+        app.MapPost("/v1/streaming.stop_listening", (HttpRequest r) => WithSessionAsync(r, (_, _) => Task.FromResult(Ok(null))));
         app.MapPost("/v1/streaming.keep_alive", (HttpRequest r) => WithSessionAsync(r, (s, _) =>
         {
             s.Touch();
@@ -185,6 +188,7 @@ public sealed class StreamingEmulator : IAsyncDisposable
             })]),
         }));
         app.Map("/v2-alpha/interactive-avatar/session/{id}", RealtimeSocketAsync);
+        app.Map("/v1/ws/streaming.chat", ChatSocketAsync);
         app.MapGet("/v1/streaming/avatar.list", (HttpRequest r) => !Authorized(r) ? Fail(401, 400112, "Unauthorized") : Ok(new JsonArray([.. Avatars.Select(a => (JsonNode)new JsonObject
         {
             ["avatar_id"] = a,
@@ -308,6 +312,18 @@ public sealed class StreamingEmulator : IAsyncDisposable
             return Fail(400, 400175, "Invalid parameter: task_type");
         }
 
+        var (taskId, duration, done) = await SpeakAsync(session, text, taskType).ConfigureAwait(false);
+        if (body.GetString("task_mode") == "sync")
+        {
+            await done.WaitAsync(duration + TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+
+        return Ok(new JsonObject { ["duration_ms"] = Math.Round(duration.TotalMilliseconds, 1), ["task_id"] = taskId });
+    }
+
+    // A task: "repeat" speaks the text, "talk" speaks the (stub) LLM's answer to it.
+    private async Task<(string TaskId, TimeSpan Duration, Task Done)> SpeakAsync(Session session, string text, string taskType)
+    {
         var spoken = taskType == "repeat" ? text : $"You said: {text}";
         var taskId = Guid.NewGuid().ToString("N");
         var done = session.Track(taskId);
@@ -315,12 +331,7 @@ public sealed class StreamingEmulator : IAsyncDisposable
         Publish(session, new JsonObject { ["type"] = "avatar_end_message", ["task_id"] = taskId });
         await Task.Delay(_options.SpeechLatency).ConfigureAwait(false);
         var duration = await session.Avatar!.SayAsync(taskId, spoken).ConfigureAwait(false);
-        if (body.GetString("task_mode") == "sync")
-        {
-            await done.WaitAsync(duration + TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        }
-
-        return Ok(new JsonObject { ["duration_ms"] = Math.Round(duration.TotalMilliseconds, 1), ["task_id"] = taskId });
+        return (taskId, duration, done);
     }
 
     private static void Publish(Session session, JsonObject message)

@@ -32,8 +32,6 @@ public sealed class AvatarPipeline : IAsyncDisposable
     private const int Stopping = 3;
     private const int Stopped = 4;
 
-    private static readonly TimeSpan FinalizeTimeout = TimeSpan.FromSeconds(30);
-
     private readonly IAvatarService? _avatarService;
     private readonly IAvatarSession? _providedSession;
     private readonly ILogger _logger;
@@ -295,7 +293,7 @@ public sealed class AvatarPipeline : IAsyncDisposable
 
         recording.Failed -= OnRecordingFailed;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(FinalizeTimeout);
+        timeout.CancelAfter(Options.RecordingFinalizeTimeout);
         try
         {
             return await recording.CompleteAsync(timeout.Token);

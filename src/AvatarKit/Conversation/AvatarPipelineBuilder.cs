@@ -168,5 +168,6 @@ public sealed class AvatarPipelineBuilder
         Session = source.Session,
         ChatOptions = source.ChatOptions?.Clone(),
         Recording = source.Recording,
+        RecordingFinalizeTimeout = source.RecordingFinalizeTimeout,
     };
 }

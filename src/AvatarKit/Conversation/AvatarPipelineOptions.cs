@@ -55,6 +55,14 @@ public sealed class AvatarPipelineOptions
     /// <summary>Gets or sets a value indicating whether the session is recorded when a recorder is set; default true.</summary>
     public bool Recording { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets how long stopping the pipeline waits for the recording to be finalized (the session file closed and
+    /// the per-answer clips cut); more than 0 up to 24 h, default 30 s. When it runs out, the clips not cut yet are listed
+    /// as uncut in the session's sidecar (the Recording package can cut them later). Raise it when several recorded
+    /// conversations share few cores and their clips queue up.
+    /// </summary>
+    public TimeSpan RecordingFinalizeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Returns one message per invalid setting, naming it and the allowed range.</summary>
     /// <returns>The problems; empty when the options are valid.</returns>
     public IReadOnlyList<string> Validate()
@@ -83,6 +91,11 @@ public sealed class AvatarPipelineOptions
         if (MaxSentenceLength is < 20 or > 4000)
         {
             errors.Add($"MaxSentenceLength is {MaxSentenceLength}; use 20 to 4000 (AvatarKit:Pipeline:MaxSentenceLength).");
+        }
+
+        if (RecordingFinalizeTimeout <= TimeSpan.Zero || RecordingFinalizeTimeout > TimeSpan.FromHours(24))
+        {
+            errors.Add($"RecordingFinalizeTimeout is {RecordingFinalizeTimeout.TotalSeconds} s; use more than 0 up to 24 h (AvatarKit:Pipeline:RecordingFinalizeTimeout).");
         }
 
         if (InputFormat.SampleRate is < 8000 or > 48000 || InputFormat.Channels != 1)

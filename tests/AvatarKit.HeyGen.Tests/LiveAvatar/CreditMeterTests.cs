@@ -3,7 +3,12 @@ using System.Diagnostics.Metrics;
 
 namespace AvatarKit.HeyGen.Tests;
 
+/// <summary>Runs alone: the credit metric is process-wide, and the cap test holds every meter that records it until it has subscribed.</summary>
+[CollectionDefinition(nameof(CreditMeterTests), DisableParallelization = true)]
+public sealed class CreditMeterGroup;
+
 /// <summary>The credit meter charges each started minute, reports it as an event and a metric, and the cap ends or refuses sessions cleanly.</summary>
+[Collection(nameof(CreditMeterTests))]
 public sealed class CreditMeterTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -17,6 +22,7 @@ public sealed class CreditMeterTests
             o.BillingMinute = TimeSpan.FromMilliseconds(200);
         });
         var measured = new ConcurrentQueue<double>();
+        using var subscribed = new ManualResetEventSlim();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
@@ -25,25 +31,40 @@ public sealed class CreditMeterTests
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<double>((_, value, _, _) => measured.Enqueue(value));
-        listener.Start();
-        var session = (ILiveAvatarSession)await h.Service.StartSessionAsync(cancellationToken: Ct);
-        var charges = new ConcurrentQueue<AvatarCreditsEventArgs>();
-        session.CreditsCharged += (_, e) => charges.Enqueue(e);
-        var closed = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        session.StateChanged += (_, e) =>
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
         {
-            if (e.Current == AvatarSessionState.Closed)
+            // The meter records each charge just before it raises CreditsCharged, the first one as the session opens:
+            // held until the test has subscribed, no charge (nor the close at the cap) happens unseen, however late
+            // the test runs after the start returns.
+            subscribed.Wait(Waits.Soon);
+            measured.Enqueue(value);
+        });
+        listener.Start();
+        var charges = new ConcurrentQueue<AvatarCreditsEventArgs>();
+        var closed = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ILiveAvatarSession session;
+        try
+        {
+            session = (ILiveAvatarSession)await h.Service.StartSessionAsync(cancellationToken: Ct);
+            session.CreditsCharged += (_, e) => charges.Enqueue(e);
+            session.StateChanged += (_, e) =>
             {
-                closed.TrySetResult(e.Reason);
-            }
-        };
+                if (e.Current == AvatarSessionState.Closed)
+                {
+                    closed.TrySetResult(e.Reason);
+                }
+            };
+        }
+        finally
+        {
+            subscribed.Set();
+        }
 
         Assert.Equal("CREDIT_CAP_REACHED", await closed.Task.WaitAsync(Waits.Soon, Ct));
 
         Assert.Equal(4, session.EstimatedCredits);
         Assert.Equal(0, h.Emulator.OpenSessionCount);
-        Assert.Equal(4, charges.Last().ServiceCredits);
+        Assert.Equal([2.0, 4.0], charges.Select(c => c.ServiceCredits));
         Assert.Equal(5, charges.Last().Cap);
         Assert.True(measured.Sum() >= 4);
         var refused = await Assert.ThrowsAsync<AvatarSessionLimitException>(() => h.Service.StartSessionAsync(cancellationToken: Ct));
@@ -65,6 +86,8 @@ public sealed class CreditMeterTests
 
         await Waits.UntilAsync(() => charges.Count >= 3, "three more minutes were charged");
 
+        // The meter goes on charging (a minute is 150 ms here): stop it before comparing the last charge with the total.
+        await session.DisposeAsync();
         var last = charges.Last();
         Assert.Equal(last.SessionCredits, session.EstimatedCredits);
         Assert.Equal([1.0, 1.0], charges.Zip(charges.Skip(1), (a, b) => b.SessionCredits - a.SessionCredits).Take(2));

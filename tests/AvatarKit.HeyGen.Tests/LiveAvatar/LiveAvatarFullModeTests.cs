@@ -121,6 +121,9 @@ public sealed class LiveAvatarFullModeTests
         Assert.Contains(transcripts, t => t.Role == "user" && t.Text == "What time is it?");
         Assert.Contains(transcripts, t => t.Role == "avatar" && t.Text == "You said: What time is it?");
         Assert.Equal(LiveAvatarMode.Full, session.Mode);
+
+        // The first minute is charged by the session's meter task once it opened, not by the start itself.
+        await Waits.UntilAsync(() => session.EstimatedCredits > 0, "the first minute was charged");
         Assert.Equal(2, session.EstimatedCredits);
     }
 

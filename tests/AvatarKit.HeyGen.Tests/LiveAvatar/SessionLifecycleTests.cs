@@ -13,24 +13,28 @@ public sealed class SessionLifecycleTests
     {
         await using var h = await LiveAvatarHarness.StartAsync(o => o.MaxConcurrentSessions = 10, e => e.MaxConcurrentSessions = 10);
 
-        // Cancelled while the token is being created.
-        h.Emulator.Faults.Delay("/v1/sessions/token", TimeSpan.FromSeconds(2));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Service.StartSessionAsync(cancellationToken: CancelAfter(200)));
+        // Cancelled while the token is being created (the emulator holds the request until the client gives up).
+        h.Emulator.Faults.Delay("/v1/sessions/token", Waits.Soon);
+        await CancelOnceRequestedAsync(h, h.Service, "/v1/sessions/token");
         h.Emulator.Faults.Clear();
         Assert.Equal(0, h.Emulator.OpenSessionCount);
 
         // Cancelled while the session is starting.
-        h.Emulator.Faults.Delay("/v1/sessions/start", TimeSpan.FromSeconds(2));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Service.StartSessionAsync(cancellationToken: CancelAfter(300)));
+        h.Emulator.Faults.Delay("/v1/sessions/start", Waits.Soon);
+        await CancelOnceRequestedAsync(h, h.Service, "/v1/sessions/start");
         h.Emulator.Faults.Clear();
         await Waits.UntilAsync(() => h.Emulator.OpenSessionCount == 0, "the half-started session is stopped");
 
         // Cancelled while waiting for the avatar to join.
         await using (var slow = LiveAvatarHarness.CreateServices(h.Rooms, h.Emulator, o => o.MaxConcurrentSessions = 10, out _))
         {
-            var rooms = new SlowRoomConnector(h.Rooms, TimeSpan.FromSeconds(5));
+            var rooms = new HangingRoomConnector();
             var service = new LiveAvatarService(slow.GetRequiredService<ILiveAvatarApi>(), slow.GetRequiredService<Microsoft.Extensions.Options.IOptions<LiveAvatarOptions>>(), connector: rooms);
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => service.StartSessionAsync(cancellationToken: CancelAfter(300)));
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            var joining = service.StartSessionAsync(cancellationToken: cancel.Token);
+            await rooms.Entered.Task.WaitAsync(Waits.Soon, Ct);
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => joining);
             Assert.Equal(0, h.Emulator.OpenSessionCount);
 
             // The room cannot be joined at all.
@@ -194,19 +198,28 @@ public sealed class SessionLifecycleTests
         Assert.Contains("LIVEAVATAR_API_KEY", error.Message, StringComparison.Ordinal);
     }
 
-    private static CancellationToken CancelAfter(int milliseconds)
+    // Cancels a start once the emulator has received the request to path, so the cancellation lands in that phase
+    // whatever the machine's load (a fixed delay could land in an earlier phase, or after this one).
+    private static async Task CancelOnceRequestedAsync(LiveAvatarHarness h, IAvatarService service, string path)
     {
-        var source = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        source.CancelAfter(milliseconds);
-        return source.Token;
+        var before = h.Emulator.Requests.Count(r => r.Path == path);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var starting = service.StartSessionAsync(cancellationToken: cancel.Token);
+        await Waits.UntilAsync(() => h.Emulator.Requests.Count(r => r.Path == path) > before || starting.IsCompleted, $"the emulator received {path}");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starting);
     }
 
-    private sealed class SlowRoomConnector(IRealtimeRoomConnector inner, TimeSpan delay) : IRealtimeRoomConnector
+    /// <summary>A room that is never joined: the avatar does not arrive until the start is cancelled.</summary>
+    private sealed class HangingRoomConnector : IRealtimeRoomConnector
     {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public async Task<IRealtimeRoom> ConnectAsync(Uri url, string token, CancellationToken cancellationToken = default)
         {
-            await Task.Delay(delay, cancellationToken);
-            return await inner.ConnectAsync(url, token, cancellationToken);
+            Entered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("Unreachable: only cancellation ends the wait.");
         }
     }
 

@@ -51,7 +51,6 @@ internal sealed class LiveAvatarHarness : IAsyncDisposable
             o.BaseUrl = emulator.BaseUrl;
             o.AvatarId = LiveAvatarEmulatorOptions.PublicAvatarId;
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
-            o.AvatarJoinTimeout = TimeSpan.FromSeconds(10);
             o.StopSessionsOnProcessExit = false;
             configure?.Invoke(o);
         });

@@ -3,7 +3,7 @@ namespace AvatarKit.HeyGen.Tests;
 internal static class Waits
 {
     /// <summary>A generous bound for things that happen "soon": the tests assert order and outcome, never speed.</summary>
-    public static readonly TimeSpan Soon = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan Soon = TimeSpan.FromSeconds(30);
 
     public static async Task UntilAsync(Func<bool> condition, string what)
     {

@@ -18,7 +18,7 @@ public sealed class GeminiStreamingTests
 
         // The emulator holds the remaining chunks until released: a buffering client would hang here.
         using var guard = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        guard.CancelAfter(TimeSpan.FromSeconds(10));
+        guard.CancelAfter(TimeSpan.FromSeconds(30));
         Assert.True(await updates.MoveNextAsync().AsTask().WaitAsync(guard.Token));
         Assert.Equal("The sea is vast ", updates.Current.Text);
         Assert.Null(updates.Current.FinishReason);
@@ -141,16 +141,20 @@ public sealed class GeminiStreamingTests
             o.TokensPerSecond = 40;
             o.WordsPerChunk = 2;
         });
-        fixture.Emulator.Enqueue(GeminiEmulatorAnswer.FromText("one two three four five six seven eight nine ten eleven twelve"));
-        var arrivals = new List<long>();
+        // The paced chunks after the first wait until the first update is seen: a client that buffered the stream
+        // would never yield it (comparing arrival times instead fails whenever a loaded machine delays the reader).
+        var firstSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fixture.Emulator.Enqueue(GeminiEmulatorAnswer.FromText("one two three four five six seven eight nine ten eleven twelve") with { HoldAfterFirstChunk = firstSeen.Task });
+        var updates = new List<string>();
 
-        await foreach (var update in fixture.Client.GetStreamingResponseAsync("Count.", cancellationToken: Ct))
+        await foreach (var update in fixture.Client.GetStreamingResponseAsync("Count.", cancellationToken: Ct).WithCancellation(Ct))
         {
-            arrivals.Add(Environment.TickCount64);
+            updates.Add(update.Text);
+            firstSeen.TrySetResult();
         }
 
-        // 6 chunks, 50 ms apart on the wire: a client that buffered would receive them together.
-        Assert.Equal(6, arrivals.Count);
-        Assert.True(arrivals[^1] - arrivals[0] >= 150, $"updates spanned only {arrivals[^1] - arrivals[0]} ms");
+        // 6 chunks of 2 words, in order.
+        Assert.Equal(6, updates.Count);
+        Assert.Equal("one two three four five six seven eight nine ten eleven twelve", string.Concat(updates).Trim());
     }
 }

@@ -67,7 +67,7 @@ public sealed class SseEventReaderTests
         using var reader = new SseEventReader(pipe);
         pipe.Push("data: one\r\n\r\n"u8);
 
-        Assert.True(await reader.MoveNextAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        Assert.True(await reader.MoveNextAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct));
         Assert.Equal("one", Encoding.UTF8.GetString(reader.Current.Span));
         pipe.Complete();
         Assert.False(await reader.MoveNextAsync(Ct));
@@ -116,7 +116,7 @@ public sealed class SseEventReaderTests
                 }
             }, Ct);
 
-            await read.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+            await read.WaitAsync(TimeSpan.FromSeconds(30), Ct);
         }
     }
 

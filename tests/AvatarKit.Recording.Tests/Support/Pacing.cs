@@ -44,8 +44,14 @@ internal static class Pacing
     {
         var r = (FfmpegSessionRecording)recording;
         var deadline = Stopwatch.StartNew();
-        while (r.ReceivedDuration < end - TimeSpan.FromMilliseconds(1) && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        while (r.ReceivedDuration < end - TimeSpan.FromMilliseconds(1))
         {
+            // A hang guard, not a speed requirement: giving up quietly would only move the failure to a duration assertion.
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException($"The recorder received media up to {r.ReceivedDuration}, not {end}.");
+            }
+
             await Task.Delay(5);
         }
     }

@@ -12,7 +12,7 @@ public sealed class PortAudioInputTests
         Assert.SkipWhen(missing is not null, $"PortAudio's ALSA default device needs PulseAudio: {missing}");
         Assert.NotEmpty(PortAudioInput.ListDevices());
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(20));
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
         var frames = 0;
 
         await foreach (var frame in new PortAudioInput().CaptureAsync(AudioFormat.Pcm16Mono16kHz, deadline.Token))

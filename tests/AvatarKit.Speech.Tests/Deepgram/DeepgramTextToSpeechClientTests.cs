@@ -30,7 +30,7 @@ public sealed class DeepgramTextToSpeechClientTests : IAsyncLifetime
         _emulator.Options.Faults.BeforeSpeakChunk = (index, ct) => index == 0 ? Task.CompletedTask : firstReceived.Task.WaitAsync(ct);
         using var client = CreateClient();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
         var chunks = 0;
 
         // Were the whole answer buffered, the first chunk would never be seen: the server holds the rest until it is.
@@ -150,7 +150,7 @@ public sealed class DeepgramTextToSpeechClientTests : IAsyncLifetime
             }
 
             // Were the text buffered until its end, no audio could arrive here and the wait would time out.
-            await firstAudio.Task.WaitAsync(TimeSpan.FromSeconds(20), ct);
+            await firstAudio.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
             lastChunkSent = true;
             yield return " Goodbye.";
         }
@@ -192,7 +192,7 @@ public sealed class DeepgramTextToSpeechClientTests : IAsyncLifetime
             });
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
             while (!_emulator.EventLog.Any(e => e.Contains("Clear received", StringComparison.Ordinal)))
             {
                 await Task.Delay(20, timeout.Token);

@@ -137,7 +137,7 @@ public sealed class DeepgramEmulatorSdkTests : IAsyncLifetime
             await SpokenWav.WriteAsync(wavPath, Sentence, 16_000, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(0.5), Token);
             _emulator.Options.Faults.FailNextHandshakes(429);
 
-            var result = await NodeSdkScript.RunAsync(sdkDir, Script, [_emulator.BaseUrl.ToString(), _emulator.ApiKey, pcmPath, wavPath], TimeSpan.FromSeconds(30), Token);
+            var result = await NodeSdkScript.RunAsync(sdkDir, Script, [_emulator.BaseUrl.ToString(), _emulator.ApiKey, pcmPath, wavPath], TimeSpan.FromSeconds(60), Token);
 
             Assert.True(result.ExitCode == 0, $"node exited {result.ExitCode}: {result.Error}\n{string.Join('\n', result.Lines)}\nemulator: {string.Join('\n', _emulator.EventLog)}");
             AssertPrerecorded(Parse(result.Line("prerecorded")));

@@ -33,7 +33,7 @@ public sealed class DeepgramEmulatorTests : IAsyncLifetime
 
         // The server counts the connection once its accept returns, which may be just after the client's.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        deadline.CancelAfter(TimeSpan.FromSeconds(5));
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
         while (_emulator.ListenConnections == 0)
         {
             await Task.Delay(10, deadline.Token);

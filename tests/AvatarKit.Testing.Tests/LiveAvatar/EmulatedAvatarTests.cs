@@ -26,9 +26,14 @@ public sealed class EmulatedAvatarTests
         var mouths = new List<double>();
         var captionPixels = 0;
         var loudest = double.NegativeInfinity;
+
+        // Subscribed here, before the avatar speaks; only the reading runs on other tasks (one that started late
+        // would miss the speech it is meant to see).
+        var videoFrames = viewer.ReadVideoAsync(video, VideoPixelFormat.Rgba, stop.Token);
+        var audioFrames = viewer.ReadAudioAsync(audio, AudioFormat.Pcm16Mono24kHz, stop.Token);
         var reading = Task.Run(async () =>
         {
-            await foreach (var frame in viewer.ReadVideoAsync(video, VideoPixelFormat.Rgba, stop.Token))
+            await foreach (var frame in videoFrames)
             {
                 using (frame)
                 {
@@ -39,7 +44,7 @@ public sealed class EmulatedAvatarTests
         }, Ct);
         var listening = Task.Run(async () =>
         {
-            await foreach (var frame in viewer.ReadAudioAsync(audio, AudioFormat.Pcm16Mono24kHz, stop.Token))
+            await foreach (var frame in audioFrames)
             {
                 using (frame)
                 {
@@ -49,9 +54,9 @@ public sealed class EmulatedAvatarTests
         }, Ct);
 
         var duration = await avatar.SayAsync("u1", "Hello from the emulated avatar.", Ct);
-        Assert.Equal("u1", (await started.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct)).UtteranceId);
+        Assert.Equal("u1", (await started.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct)).UtteranceId);
         Assert.Equal("Hello from the emulated avatar.", avatar.Caption);
-        Assert.False((await ended.Task.WaitAsync(duration + TimeSpan.FromSeconds(10), Ct)).Interrupted);
+        Assert.False((await ended.Task.WaitAsync(duration + TimeSpan.FromSeconds(30), Ct)).Interrupted);
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WhenAll(reading, listening));
 

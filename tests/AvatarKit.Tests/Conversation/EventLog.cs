@@ -3,7 +3,7 @@ namespace AvatarKit.Tests.Conversation;
 /// <summary>Collects a pipeline's events so tests can wait for one.</summary>
 internal sealed class EventLog
 {
-    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
     private readonly List<ConversationEvent> _events = [];
 
     public EventLog(AvatarPipeline pipeline)
@@ -36,6 +36,11 @@ internal sealed class EventLog
     }
 
     public IEnumerable<T> OfType<T>() => Events.OfType<T>();
+
+    /// <summary>Waits until <paramref name="count"/> events of a type arrived; the timeout only guards against a hang.</summary>
+    public async Task WaitForCountAsync<T>(int count)
+        where T : ConversationEvent =>
+        await WaitForAsync<T>(_ => Events.OfType<T>().Count() >= count);
 
     /// <summary>Waits for an event; the timeout only guards against a hang, it is not a latency assertion.</summary>
     public async Task<T> WaitForAsync<T>(Func<T, bool>? predicate = null)

@@ -63,8 +63,11 @@ internal sealed class TestAvatarSession : IAvatarSession
 
     public bool AutoEnd { get; set; } = true;
 
-    /// <summary>Gets or sets how long after <see cref="SpeakAsync(string, CancellationToken)"/> the avatar starts speaking; at once when zero.</summary>
-    public TimeSpan SpeechDelay { get; set; }
+    /// <summary>
+    /// Gets or sets when the avatar starts speaking the n-th text (counted from 0 over the session) given to
+    /// <see cref="SpeakAsync(string, CancellationToken)"/>: once the returned task completes. At once when null.
+    /// </summary>
+    public Func<int, Task>? SpeechStart { get; set; }
 
     public Func<string, Exception?> SpeakFailure { get; set; } = _ => null;
 
@@ -90,16 +93,18 @@ internal sealed class TestAvatarSession : IAvatarSession
             return Task.FromException(failure);
         }
 
+        int index;
         lock (Spoken)
         {
+            index = Spoken.Count;
             Spoken.Add(text);
         }
 
-        if (SpeechDelay > TimeSpan.Zero)
+        if (SpeechStart is { } start)
         {
             // Like a hosted avatar: the call returns once queued, speech starts later.
             _spoken.Writer.TryWrite(text);
-            _ = Task.Delay(SpeechDelay, CancellationToken.None).ContinueWith(_ => StartSpeaking(text, announce: false), TaskScheduler.Default);
+            _ = start(index).ContinueWith(_ => StartSpeaking(text, announce: false), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
         else
         {

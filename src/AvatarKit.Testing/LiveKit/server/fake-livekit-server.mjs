@@ -42,9 +42,11 @@ const rooms = new Map();
 const peerConfig = { iceUseIpv6: false, iceAdditionalHostAddresses: ['127.0.0.1'] };
 
 // --- access tokens: HS256 JWTs signed with the API secret, grants checked ---------------------
-function verifyToken(header) {
-  const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
-  if (!token) return { error: 'no access token (expected an Authorization: Bearer header)' };
+// The token comes in an Authorization: Bearer header (native SDKs) or, as LiveKit also accepts it,
+// in the access_token query parameter (livekit-client: browsers cannot set WebSocket headers).
+function verifyToken(req, url) {
+  const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('access_token');
+  if (!token) return { error: 'no access token (expected an Authorization: Bearer header or an access_token parameter)' };
   const parts = token.split('.');
   if (parts.length !== 3) return { error: 'malformed access token' };
   let head, claims;
@@ -392,7 +394,7 @@ const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://localhost');
   const reply = (status, body) => { res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' }); res.end(typeof body === 'string' ? body : JSON.stringify(body)); };
   if (url.pathname === '/rtc/validate') {
-    const grant = verifyToken(req.headers.authorization);
+    const grant = verifyToken(req, url);
     return grant.error ? reply(401, grant.error) : reply(200, 'success');
   }
   const admin = /^\/admin\/rooms\/([^/]+)(?:\/participants\/([^/]+)\/(remove|drop-signal|cut-media|quality))?$/.exec(url.pathname);
@@ -433,7 +435,7 @@ const wss = new WebSocketServer({ noServer: true });
 server.on('upgrade', (req, socket, head) => {
   const url = new URL(req.url, 'http://localhost');
   if (url.pathname !== '/rtc') { socket.end('HTTP/1.1 404 Not Found\r\n\r\n'); return; }
-  const grant = verifyToken(req.headers.authorization);
+  const grant = verifyToken(req, url);
   if (grant.error) { socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\n\r\n${grant.error}`); return; }
   const resume = url.searchParams.get('reconnect') === '1';
   wss.handleUpgrade(req, socket, head, ws => resume ? onResume(ws, grant, url.searchParams.get('sid')) : onConnection(ws, grant));
