@@ -144,142 +144,186 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
         Assert.True(Assert.Single(await room.GetTrackStatsAsync(microphone.Track, ct)).Packets > 0);
     }
 
-    // A media cut is noticed only when libwebrtc's ICE gives the peer connections up (seconds), so these tests get more time.
+    // A media cut is noticed only when libwebrtc's ICE gives the peer connections up (about 15 s), so
+    // these tests get more time, and two viewers share one such wait: the server resumes one and
+    // refuses the other's resume, so that one joins again from scratch.
     [Fact]
-    public async Task A_cut_media_path_is_resumed_with_ice_restarts_and_video_audio_and_data_flow_again()
+    public async Task A_cut_media_path_is_recovered_by_a_resume_or_a_new_join_and_video_audio_and_data_flow_again()
     {
         LiveKitServerFixture.RequireServer();
         var ct = Timeout(90);
-        await using var room = await fixture.JoinAvatarRoomAsync("viewer-cut", ct);
-        var (states, reconnected) = WatchConnection(room);
         var clock = Stopwatch.StartNew();
-        var reconnecting = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
-        room.ConnectionStateChanged += (_, e) =>
-        {
-            if (e.State == RoomConnectionState.Reconnecting)
-            {
-                reconnecting.TrySetResult(clock.Elapsed);
-            }
-        };
-        var video = new FrameLog(clock);
-        var audio = new FrameLog(clock);
-        var reading = ReadAvatarMediaAsync(room, video, audio, ct);
-
-        // Publishing data first negotiates the publisher connection, so both peer connections are cut.
-        Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
-        await WaitUntilAsync(() => video.Count >= 10 && audio.Count >= 10, ct);
-        var before = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut");
+        await using var resumed = await CutViewer.JoinAsync(fixture, "viewer-cut", clock, ct);
+        await using var rejoined = await CutViewer.JoinAsync(fixture, "viewer-cut-rejoin", clock, ct);
 
         var cutAt = clock.Elapsed;
-        await fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut", cancellationToken: ct);
-        await reconnected.Task.WaitAsync(ct);
-        var reconnectedAt = clock.Elapsed;
+        await Task.WhenAll(
+            fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, resumed.Identity, cancellationToken: ct),
+            fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, rejoined.Identity, FakeLiveKitRecovery.Reconnect, ct));
 
-        // The SDK saw its peer connections fail (the signal socket stayed up) and resumed the same session.
-        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], states.ToArray());
-        var resumed = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut");
-        Assert.Equal(before.Sid, resumed.Sid);
-        Assert.Equal(1, resumed.MediaCuts);
-        Assert.Equal(1, resumed.Resumes);
-        Assert.Equal(before.PublisherOffers + 1, resumed.PublisherOffers); // the client's ICE restart
-        Assert.Equal(before.SubscriberIceRestarts + 1, resumed.SubscriberIceRestarts); // the server's
-        Assert.True(resumed.SignalConnected);
-        Assert.Contains(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
-
-        // Frames of the same subscriptions flow again (the readers never ended): video, and the avatar's
-        // tone (audio frames never stop, the decoder conceals the gap with silence), and data gets through both ways.
-        var failedAt = await reconnecting.Task.WaitAsync(ct);
-        var (videoAtReconnect, audioAtReconnect) = (video.Count, audio.Count);
-        await WaitUntilAsync(() => video.Count >= videoAtReconnect + 30 && audio.Count >= audioAtReconnect + 50, ct);
-        Assert.InRange(LiveKitTestMedia.EstimateFrequency(audio.RecentSamples(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
-        Assert.Equal("echo:after", await RoundTripAsync(room, "after", ct));
-        Assert.False(reading.IsCompleted);
-        Assert.Equal(RoomConnectionState.Connected, room.State);
-        TestContext.Current.TestOutputHelper?.WriteLine(
-            $"media cut: peer connections failed after {(failedAt - cutAt).TotalMilliseconds:F0} ms, reconnected after {(reconnectedAt - cutAt).TotalMilliseconds:F0} ms; " +
-            $"audio again after {(audio.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms, video after {(video.FirstAfter(failedAt) - cutAt).TotalMilliseconds:F0} ms");
+        var resumeOutcome = await resumed.RecoverAsync(fixture, ct);
+        var rejoinOutcome = await rejoined.RecoverAsync(fixture, ct);
+        Assert.NotEqual(rejoined.Before.Sid, rejoinOutcome.Sid); // the refused resume ended in a new session
+        TestContext.Current.TestOutputHelper?.WriteLine($"media cut: {resumeOutcome.Describe(cutAt)}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"media cut, resume refused: {rejoinOutcome.Describe(cutAt)}");
     }
 
-    // Two viewers cut at once (one wait for the ICE timeout instead of two): the server refuses one's
-    // resume, so it joins again from scratch, and gives the other up.
     [Fact]
-    public async Task A_cut_media_path_the_server_will_not_resume_ends_in_a_full_reconnect_or_a_clear_disconnect()
+    public async Task A_cut_media_path_the_server_gives_up_ends_in_a_clear_disconnect_with_its_reason()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout(90);
-        await using var rejoining = await fixture.JoinAvatarRoomAsync("viewer-cut-rejoin", ct);
-        await using var refused = await fixture.JoinAvatarRoomAsync("viewer-cut-refused", ct);
-        var (rejoinStates, reconnected) = WatchConnection(rejoining);
-        var refusedStates = new ConcurrentQueue<(RoomConnectionState State, string? Reason)>();
+        var ct = Timeout(60);
+        await using var room = await fixture.JoinAvatarRoomAsync("viewer-cut-refused", ct);
+        var states = new ConcurrentQueue<(RoomConnectionState State, string? Reason)>();
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        refused.ConnectionStateChanged += (_, e) =>
+        room.ConnectionStateChanged += (_, e) =>
         {
-            refusedStates.Enqueue((e.State, e.Reason));
+            states.Enqueue((e.State, e.Reason));
             if (e.State == RoomConnectionState.Disconnected)
             {
                 disconnected.TrySetResult();
             }
         };
-        var (rejoinVideo, rejoinAudio) = (new FrameLog(Stopwatch.StartNew()), new FrameLog(Stopwatch.StartNew()));
-        var (refusedVideo, refusedAudio) = (new FrameLog(Stopwatch.StartNew()), new FrameLog(Stopwatch.StartNew()));
-        var rejoinReading = ReadAvatarMediaAsync(rejoining, rejoinVideo, rejoinAudio, ct);
-        var refusedReading = ReadAvatarMediaAsync(refused, refusedVideo, refusedAudio, ct);
-        Assert.Equal("echo:before", await RoundTripAsync(rejoining, "before", ct));
-        Assert.Equal("echo:before", await RoundTripAsync(refused, "before", ct));
-        await WaitUntilAsync(() => rejoinVideo.Count >= 10 && refusedVideo.Count >= 10, ct);
-        var firstSid = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == "viewer-cut-rejoin").Sid;
-        var resubscribed = new TaskCompletionSource<RoomTrack>(TaskCreationOptions.RunContinuationsAsynchronously);
-        rejoining.TrackSubscribed += (_, e) =>
-        {
-            if (e.Track.Kind == RoomTrackKind.Video)
-            {
-                resubscribed.TrySetResult(e.Track);
-            }
-        };
+        var (video, audio) = (new FrameLog(Stopwatch.StartNew()), new FrameLog(Stopwatch.StartNew()));
+        var reading = ReadAvatarMediaAsync(room, video, audio, ct);
+        Assert.Equal("echo:before", await RoundTripAsync(room, "before", ct));
+        await WaitUntilAsync(() => video.Count >= 10, ct);
 
-        await Task.WhenAll(
-            fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut-rejoin", FakeLiveKitRecovery.Reconnect, ct),
-            fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut-refused", FakeLiveKitRecovery.Refuse, ct));
-        await Task.WhenAll(reconnected.Task, disconnected.Task).WaitAsync(ct);
+        await fixture.Server.CutMediaAsync(LiveKitServerFixture.AvatarRoom, "viewer-cut-refused", FakeLiveKitRecovery.Refuse, ct);
+        await disconnected.Task.WaitAsync(ct);
 
-        // Refused: the SDK tried to recover, the server said no. The room ends with the server's reason,
-        // its readers end, sends fail.
-        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Disconnected, "MediaFailure")], refusedStates.ToArray());
-        Assert.Equal(RoomConnectionState.Disconnected, refused.State);
-        await refusedReading.WaitAsync(ct);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => refused.PublishDataAsync("late"u8.ToArray(), cancellationToken: ct));
+        // The server gave the session up before the SDK noticed the cut: the room ends with the
+        // server's reason (no reconnect attempt), its readers end, sends fail; the others stay.
+        Assert.Equal([(RoomConnectionState.Disconnected, "MediaFailure")], states.ToArray());
+        await reading.WaitAsync(ct);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => room.PublishDataAsync("late"u8.ToArray(), cancellationToken: ct));
         var after = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
         Assert.DoesNotContain(after.Participants, p => p.Identity == "viewer-cut-refused");
-
-        // Rejoined: a new session with new peer connections. The old subscriptions' readers end; the
-        // avatar's tracks are subscribed again and their frames flow; data gets through.
-        Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], rejoinStates.ToArray());
-        var rejoined = after.Participants.Single(p => p.Identity == "viewer-cut-rejoin");
-        Assert.NotEqual(firstSid, rejoined.Sid);
-        Assert.Equal(0, rejoined.MediaCuts);
-        await rejoinReading.WaitAsync(ct);
-        var again = await resubscribed.Task.WaitAsync(ct);
-        var frames = 0;
-        await foreach (var frame in rejoining.ReadVideoAsync(again, VideoPixelFormat.I420, ct))
-        {
-            frame.Dispose();
-            if (++frames == 30)
-            {
-                break;
-            }
-        }
-
-        Assert.Equal("echo:after", await RoundTripAsync(rejoining, "after", ct));
-        Assert.Equal(RoomConnectionState.Connected, rejoining.State);
-        Assert.Contains(rejoining.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
-        Assert.DoesNotContain(rejoining.RemoteParticipants, p => p.Identity == "viewer-cut-refused");
+        Assert.Contains(after.Participants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
     }
 
-    /// <summary>Reads the avatar's video and audio (its tone: frames with sound) until cancelled, logging when each frame arrived.</summary>
-    private static async Task ReadAvatarMediaAsync(LiveKitRoom room, FrameLog video, FrameLog audio, CancellationToken ct)
+    /// <summary>A viewer of the avatar whose media path a test cuts: its connection states, frames and data before and after.</summary>
+    private sealed class CutViewer : IAsyncDisposable
     {
-        var videoTrack = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
-        var audioTrack = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Audio, ct);
+        private readonly LiveKitRoom _room;
+        private readonly Stopwatch _clock;
+        private readonly ConcurrentQueue<(RoomConnectionState State, string? Reason)> _states;
+        private readonly TaskCompletionSource _reconnected;
+        private readonly TaskCompletionSource<TimeSpan> _reconnecting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly (TaskCompletionSource<RoomTrack> Video, TaskCompletionSource<RoomTrack> Audio) _resubscribed;
+        private readonly FrameLog _video;
+        private readonly FrameLog _audio;
+        private readonly Task _reading;
+
+        private CutViewer(LiveKitRoom room, string identity, Stopwatch clock, CancellationToken ct)
+        {
+            (_room, Identity, _clock) = (room, identity, clock);
+            (_states, _reconnected) = WatchConnection(room);
+            room.ConnectionStateChanged += (_, e) =>
+            {
+                if (e.State == RoomConnectionState.Reconnecting)
+                {
+                    _reconnecting.TrySetResult(clock.Elapsed);
+                }
+            };
+            (_video, _audio) = (new FrameLog(clock), new FrameLog(clock));
+            _reading = ReadAvatarMediaAsync(room, _video, _audio, ct);
+            _resubscribed = WatchSubscriptions(room);
+        }
+
+        public string Identity { get; }
+
+        public FakeLiveKitParticipantState Before { get; private set; } = null!;
+
+        /// <summary>Joins, and makes sure frames and data flow (publishing data negotiates the publisher connection, so both connections get cut).</summary>
+        public static async Task<CutViewer> JoinAsync(LiveKitServerFixture fixture, string identity, Stopwatch clock, CancellationToken ct)
+        {
+            var viewer = new CutViewer(await fixture.JoinAvatarRoomAsync(identity, ct), identity, clock, ct);
+            Assert.Equal("echo:before", await RoundTripAsync(viewer._room, "before", ct));
+            await WaitUntilAsync(() => viewer._video.Count >= 10 && viewer._audio.Count >= 10, ct);
+            viewer.Before = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == identity);
+            return viewer;
+        }
+
+        /// <summary>Waits for the SDK to recover from the cut and checks that video, the avatar's tone and data flow again.</summary>
+        public async Task<Recovery> RecoverAsync(LiveKitServerFixture fixture, CancellationToken ct)
+        {
+            await _reconnected.Task.WaitAsync(ct);
+            var reconnectedAt = _clock.Elapsed;
+
+            // The SDK saw its peer connections fail (the signal socket stayed up) and recovered.
+            Assert.Equal([(RoomConnectionState.Reconnecting, "reconnecting"), (RoomConnectionState.Connected, "reconnected")], _states.ToArray());
+            var failedAt = await _reconnecting.Task.WaitAsync(ct);
+            var after = (await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct)).Participants.Single(p => p.Identity == Identity);
+            Assert.True(after.SignalConnected);
+            Assert.Contains(_room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
+            var (video, audio) = (_video, _audio);
+            if (after.Sid == Before.Sid)
+            {
+                // A resume of the same session, with an ICE restart of each connection. Frames of the same
+                // subscriptions flow again (the readers never ended).
+                Assert.Equal(1, after.MediaCuts);
+                Assert.Equal(1, after.Resumes);
+                Assert.Equal(Before.PublisherOffers + 1, after.PublisherOffers); // the client's ICE restart
+                Assert.Equal(Before.SubscriberIceRestarts + 1, after.SubscriberIceRestarts); // the server's
+                var (videoAtReconnect, audioAtReconnect) = (video.Count, audio.Count);
+                await WaitUntilAsync(() => video.Count >= videoAtReconnect + 30 && audio.Count >= audioAtReconnect + 50, ct);
+                Assert.False(_reading.IsCompleted);
+            }
+            else
+            {
+                // A new session (the server refused the resume, or both connections failed in the same
+                // instant and the SDK skipped the resume): the old subscriptions' readers end, and the
+                // avatar's tracks are subscribed again.
+                Assert.Equal(0, after.Resumes);
+                await _reading.WaitAsync(ct);
+                (video, audio) = (new FrameLog(_clock), new FrameLog(_clock));
+                var reading = ReadAvatarMediaAsync(_room, video, audio, ct, await _resubscribed.Video.Task.WaitAsync(ct), await _resubscribed.Audio.Task.WaitAsync(ct));
+                await WaitUntilAsync(() => video.Count >= 30 && audio.Count >= 50, ct);
+                Assert.False(reading.IsCompleted);
+            }
+
+            // The avatar's tone is back (audio frames never stop: the decoder fills the gap with silence), and data gets through both ways.
+            Assert.InRange(LiveKitTestMedia.EstimateFrequency(audio.RecentSamples(), 48_000), LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
+            Assert.Equal("echo:after", await RoundTripAsync(_room, "after", ct));
+            Assert.Equal(RoomConnectionState.Connected, _room.State);
+            return new Recovery(after.Sid, after.Sid == Before.Sid, failedAt, reconnectedAt, audio.FirstAfter(failedAt), video.FirstAfter(failedAt));
+        }
+
+        public ValueTask DisposeAsync() => _room.DisposeAsync();
+    }
+
+    /// <summary>How a viewer recovered from a media cut, on the test's clock.</summary>
+    private sealed record Recovery(string Sid, bool Resumed, TimeSpan FailedAt, TimeSpan ReconnectedAt, TimeSpan AudioAt, TimeSpan VideoAt)
+    {
+        public string Describe(TimeSpan cutAt) =>
+            $"peer connections failed after {(FailedAt - cutAt).TotalMilliseconds:F0} ms, {(Resumed ? "resumed" : "joined again")}, reconnected after {(ReconnectedAt - cutAt).TotalMilliseconds:F0} ms; " +
+            $"audio again after {(AudioAt - cutAt).TotalMilliseconds:F0} ms, video after {(VideoAt - cutAt).TotalMilliseconds:F0} ms";
+    }
+
+    /// <summary>Completes with the avatar's video and audio tracks when they are subscribed (again) from now on.</summary>
+    private static (TaskCompletionSource<RoomTrack> Video, TaskCompletionSource<RoomTrack> Audio) WatchSubscriptions(IRealtimeRoom room)
+    {
+        var video = new TaskCompletionSource<RoomTrack>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var audio = new TaskCompletionSource<RoomTrack>(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.TrackSubscribed += (_, e) =>
+        {
+            if (e.Track.ParticipantIdentity == LiveKitServerFixture.AvatarIdentity)
+            {
+                (e.Track.Kind == RoomTrackKind.Video ? video : audio).TrySetResult(e.Track);
+            }
+        };
+        return (video, audio);
+    }
+
+    /// <summary>
+    /// Reads the avatar's video and audio (its tone: frames with sound) until the streams end or the
+    /// token is cancelled, logging when each frame arrived; the avatar's current tracks unless given.
+    /// </summary>
+    private static async Task ReadAvatarMediaAsync(LiveKitRoom room, FrameLog video, FrameLog audio, CancellationToken ct, RoomTrack? videoTrack = null, RoomTrack? audioTrack = null)
+    {
+        videoTrack ??= await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
+        audioTrack ??= await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Audio, ct);
         await Task.WhenAll(
             Task.Run(
                 async () =>

@@ -222,11 +222,13 @@ internal abstract partial class AvatarSessionBase : IAvatarSession
             idle = _speaking.Count == 0;
         }
 
-        SpeakingEnded?.Invoke(this, new AvatarSpeechEventArgs(utteranceId, text, DateTimeOffset.UtcNow) { Interrupted = interrupted });
+        // The state first, as for a start: a handler of SpeakingEnded (or code it releases) must not still see Speaking.
         if (idle)
         {
             SetState(AvatarSessionState.Listening);
         }
+
+        SpeakingEnded?.Invoke(this, new AvatarSpeechEventArgs(utteranceId, text, DateTimeOffset.UtcNow) { Interrupted = interrupted });
     }
 
     /// <summary>Ends every utterance in flight as interrupted (the transport dropped).</summary>

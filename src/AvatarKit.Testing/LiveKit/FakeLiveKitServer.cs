@@ -180,10 +180,11 @@ public sealed partial class FakeLiveKitServer : IEmulatorRoomHost, IAsyncDisposa
     /// dropped from now on, with no signal message and no DTLS or SCTP close.
     /// </summary>
     /// <remarks>
-    /// The client notices only when its peer connections fail (libwebrtc's ICE timeouts, seconds
-    /// later), then resumes; the server restarts the subscriber's ICE on the resume, as LiveKit does,
-    /// and the new ICE sessions (new credentials) get through, as a new network path would.
-    /// <paramref name="recovery"/> chooses how the server answers that resume.
+    /// The client notices only when its peer connections fail (libwebrtc's ICE timeouts, about 15 s
+    /// later), then resumes (or, when both connections fail at once, LiveKit's SDK reconnects from
+    /// scratch); the server restarts the subscriber's ICE on the resume, as LiveKit does, and the new
+    /// ICE sessions (new credentials) get through, as a new network path would.
+    /// <paramref name="recovery"/> chooses what the server does instead.
     /// </remarks>
     /// <param name="roomName">The room.</param>
     /// <param name="identity">The participant.</param>
@@ -382,7 +383,10 @@ public enum FakeLiveKitRecovery
     /// <summary>Refuse the resume with <c>leave { action: RECONNECT }</c>, so that the client joins again from scratch (new session, new peer connections).</summary>
     Reconnect,
 
-    /// <summary>Give the session up: answer the resume with <c>leave { action: DISCONNECT, reason: MEDIA_FAILURE }</c> and remove the participant.</summary>
+    /// <summary>
+    /// Give the session up 5 s after the cut, before the client notices (its ICE gives up after about 15 s):
+    /// <c>leave { action: DISCONNECT, reason: MEDIA_FAILURE }</c> on the signal socket, and the participant is removed.
+    /// </summary>
     Refuse,
 }
 

@@ -3,7 +3,12 @@ using System.Diagnostics.Metrics;
 
 namespace AvatarKit.HeyGen.Tests;
 
+/// <summary>Runs alone: the credit metric is process-wide, and the cap test holds every meter that records it until it has subscribed.</summary>
+[CollectionDefinition(nameof(CreditMeterTests), DisableParallelization = true)]
+public sealed class CreditMeterGroup;
+
 /// <summary>The credit meter charges each started minute, reports it as an event and a metric, and the cap ends or refuses sessions cleanly.</summary>
+[Collection(nameof(CreditMeterTests))]
 public sealed class CreditMeterTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -17,7 +17,8 @@
 //        close), as when the network path dies; the signal socket stays up. The client sees its peer
 //        connections fail and resumes; the resume's ICE restarts (new ICE credentials) find a new path.
 //        ?recover=reconnect refuses the resume, so the client reconnects from scratch with a new join;
-//        ?recover=refuse answers the resume with leave { DISCONNECT, MEDIA_FAILURE }
+//        ?recover=refuse: the server gives the session up 5 s after the cut, before the client notices
+//        (leave { DISCONNECT, MEDIA_FAILURE } on the signal socket, participant removed)
 import http from 'node:http';
 import { createHmac, timingSafeEqual, randomBytes } from 'node:crypto';
 import { WebSocketServer } from 'ws';
@@ -192,6 +193,17 @@ function cutMedia(p) {
   log('media cut', p.identity);
 }
 
+// How long the server takes to give up a participant whose media path was cut with recover=refuse:
+// well before the client's own ICE gives up (about 15 s), so the server's leave comes first.
+const mediaGiveUpMs = 5000;
+
+// Server-initiated disconnect: a leave the client must not reconnect after, then the participant goes.
+function disconnect(p, reason, why) {
+  send(p, { case: 'leave', value: new LeaveRequest({ reason, action: LeaveRequest_Action.DISCONNECT }) });
+  leave(p, why);
+  setTimeout(() => p.ws.close(), 200);
+}
+
 function leave(p, reason) {
   const room = p.room;
   if (room.participants.get(p.identity) !== p) return;
@@ -219,8 +231,8 @@ function onConnection(ws, grant) {
     canPublish: grant.canPublish, canSubscribe: grant.canSubscribe, canPublishData: grant.canPublishData,
     sub: new RTCPeerConnection(peerConfig), pub: new RTCPeerConnection(peerConfig), published: new Map(), pendingTracks: new Map(),
     offering: false, renegotiate: false, offerId: 0, pendingData: [], dataReceived: 0, resumes: 0, syncStates: 0, publisherOffers: 0,
-    graceTimer: undefined, refuseResume: false, refuseRecovery: false, quality: ConnectionQuality.EXCELLENT,
-    iceRestarts: 0, mediaCuts: 0,
+    graceTimer: undefined, refuseResume: false, quality: ConnectionQuality.EXCELLENT,
+    iceRestartPending: false, iceRestarts: 0, mediaCuts: 0,
   };
   room.data ??= [];
   p.reliable = p.sub.createDataChannel('_reliable', { ordered: true });
@@ -322,15 +334,6 @@ function attachSocket(p, ws) {
 // SyncState and, if it publishes, an ICE-restart offer for its publisher connection.
 function onResume(ws, grant, sid) {
   const p = rooms.get(grant.room)?.participants.get(grant.identity);
-  if (p?.sid === sid && p.refuseRecovery) {
-    // The media fault hook's refusal: the server gives the session up, as it does when media cannot recover.
-    log('recovery refused', grant.identity);
-    ws.send(Buffer.from(new SignalResponse({ message: { case: 'leave', value: new LeaveRequest({ reason: DisconnectReason.MEDIA_FAILURE, action: LeaveRequest_Action.DISCONNECT }) } }).toBinary()));
-    setTimeout(() => ws.close(), 100);
-    leave(p, 'media failure (fault hook)');
-    if (p.ws.readyState <= 1) p.ws.terminate();
-    return;
-  }
   if (!p || p.sid !== sid || p.refuseResume) {
     // What LiveKit answers when it cannot resume: reconnect from scratch with a new join.
     const why = !p ? 'unknown participant' : p.sid !== sid ? 'unknown session' : 'resume refused (fault hook)';
@@ -364,6 +367,15 @@ function sendQuality(room) {
   for (const p of room.participants.values()) send(p, { case: 'connectionQuality', value: new ConnectionQualityUpdate({ updates }) });
 }
 setInterval(() => { for (const room of rooms.values()) sendQuality(room); }, 2000).unref();
+
+// Diagnostics: a timer that fires seconds late means this process was starved or blocked, which
+// clients see as ping timeouts and failed peer connections.
+let lastTick = Date.now();
+setInterval(() => {
+  const lag = Date.now() - lastTick - 1000;
+  if (lag > 2000) log('event loop late by', lag, 'ms');
+  lastTick = Date.now();
+}, 1000).unref();
 
 // --- HTTP: signaling upgrade, validate, admin ---------------------------------------------------
 function roomState(room) {
@@ -402,8 +414,10 @@ const server = http.createServer((req, res) => {
       const recover = url.searchParams.get('recover') ?? 'resume';
       if (!['resume', 'reconnect', 'refuse'].includes(recover)) return reply(400, 'recover must be resume, reconnect or refuse');
       p.refuseResume = recover === 'reconnect';
-      p.refuseRecovery = recover === 'refuse';
       cutMedia(p);
+      if (recover === 'refuse') {
+        setTimeout(() => { if (room.participants.get(p.identity) === p) disconnect(p, DisconnectReason.MEDIA_FAILURE, 'media failure (fault hook)'); }, mediaGiveUpMs);
+      }
       return reply(200, 'cut');
     }
     if (admin[3] === 'drop-signal') {
@@ -411,9 +425,7 @@ const server = http.createServer((req, res) => {
       p.ws.terminate(); // no leave and no close frame: what a network cut looks like
       return reply(200, 'dropped');
     }
-    send(p, { case: 'leave', value: new LeaveRequest({ reason: DisconnectReason.PARTICIPANT_REMOVED, action: LeaveRequest_Action.DISCONNECT }) });
-    leave(p, 'removed');
-    setTimeout(() => p.ws.close(), 200);
+    disconnect(p, DisconnectReason.PARTICIPANT_REMOVED, 'removed');
     return reply(200, 'removed');
   }
   reply(404, 'not found');
