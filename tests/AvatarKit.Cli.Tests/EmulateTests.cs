@@ -18,9 +18,10 @@ public sealed class EmulateTests
         using var cli = new CliProcess();
         var lines = Channel.CreateUnbounded<string>();
         using var graceful = new CancellationTokenSource();
+        using var forceful = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var run = cli.Command("emulate", "--json")
             .WithStandardOutputPipe(PipeTarget.ToDelegate(line => lines.Writer.TryWrite(line)))
-            .ExecuteAsync(Ct, graceful.Token);
+            .ExecuteAsync(forceful.Token, graceful.Token);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
@@ -50,11 +51,14 @@ public sealed class EmulateTests
 
         Assert.True(root.TryGetProperty("livekit", out _));
         await graceful.CancelAsync();
+
+        // A hang guard: a CLI still running 30 s after Ctrl+C is killed, and the test fails.
+        forceful.CancelAfter(TimeSpan.FromSeconds(30));
         try
         {
             await run;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!forceful.IsCancellationRequested)
         {
             // CliWrap reports a graceful cancellation as cancelled; the process got SIGINT and exited.
         }
@@ -67,6 +71,7 @@ public sealed class EmulateTests
         using var cli = new CliProcess();
         var lines = Channel.CreateUnbounded<string>();
         using var graceful = new CancellationTokenSource();
+        using var forceful = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var run = cli.Command(
                 "emulate", "--json",
                 "--liveavatar-port", ports[0].ToString(CultureInfo.InvariantCulture),
@@ -74,7 +79,7 @@ public sealed class EmulateTests
                 "--deepgram-port", ports[2].ToString(CultureInfo.InvariantCulture),
                 "--gemini-port", ports[3].ToString(CultureInfo.InvariantCulture))
             .WithStandardOutputPipe(PipeTarget.ToDelegate(line => lines.Writer.TryWrite(line)))
-            .ExecuteAsync(Ct, graceful.Token);
+            .ExecuteAsync(forceful.Token, graceful.Token);
 
         try
         {
@@ -107,11 +112,12 @@ public sealed class EmulateTests
         finally
         {
             await graceful.CancelAsync();
+            forceful.CancelAfter(TimeSpan.FromSeconds(30));
             try
             {
                 await run;
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (!forceful.IsCancellationRequested)
             {
             }
         }
