@@ -4,8 +4,9 @@ using AvatarKit.Recording.Session;
 using AvatarKit.Recording.Tests.Support;
 
 // Records a synthetic avatar (1280x720, frame counter, beeps) from an in-process room in real time
-// until the process is killed. Prints "encoder <pid>" once, then "written <seconds>" (media time
-// handed to ffmpeg) every 40 ms, so the test knows how much was recorded when it kills this process.
+// until the process is killed. Prints "encoder <pid>" once, then "written <seconds> <shift> <dropped>" (media time
+// handed to ffmpeg, how far the avatar's frames were moved later when a stalled source was
+// re-anchored, and how many video frames were dropped while the encoder caught up) every 40 ms, so the test knows how much was recorded, and where, when it kills this process.
 // usage: AvatarKit.Recording.Tests.Host <output directory> <session id>
 if (args.Length != 2)
 {
@@ -25,7 +26,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"encoder {recordi
 var publishing = avatar.PublishAsync(TimeSpan.Zero, TimeSpan.FromMinutes(10), Pacing.RealTime());
 while (!publishing.IsCompleted)
 {
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"written {recording.WrittenDuration.TotalSeconds:0.000}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"written {recording.WrittenDuration.TotalSeconds:0.000} {recording.AvatarClockShift.TotalSeconds:0.000} {recording.DroppedVideoFrames}"));
     await Task.Delay(40);
 }
 

@@ -62,6 +62,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
     private PendingClip? _cutting;
     private Exception? _stopError;
     private long _dropped;
+    private long _avatarShiftTicks;
     private int _restarts;
     private volatile bool _draining;
     private volatile bool _stopped;
@@ -118,6 +119,9 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
 
     /// <summary>Gets the media time handed to the encoder so far.</summary>
     internal TimeSpan WrittenDuration => _timeline.Written;
+
+    /// <summary>Gets how far the avatar's frames have been moved later in media time, in all, by re-anchoring a stalled source.</summary>
+    internal TimeSpan AvatarClockShift => TimeSpan.FromTicks(Interlocked.Read(ref _avatarShiftTicks));
 
     /// <summary>Gets the end of the newest frame received, in media time.</summary>
     internal TimeSpan ReceivedDuration => _timeline.Watermark(draining: true);
@@ -374,7 +378,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
 
         var prepared = VideoFramePreparer.Prepare(frame, _options.Width, _options.Height);
         var (position, shift) = _timeline.Place(_avatarClock, _videoTrack, prepared.Timestamp, TimeSpan.FromTicks(TimeSpan.TicksPerSecond / _options.FrameRate));
-        LogShift(_avatarClock, shift);
+        NoteShift(_avatarClock, shift);
         if (!_video.Writer.TryWrite((prepared, position)))
         {
             prepared.Dispose();
@@ -405,7 +409,7 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
         }
 
         var (position, shift) = _timeline.Place(clock, track, timestamp, frame.Duration);
-        LogShift(clock, shift);
+        NoteShift(clock, shift);
         var start = (position.Ticks * SampleRate + (TimeSpan.TicksPerSecond / 2)) / TimeSpan.TicksPerSecond;
         try
         {
@@ -425,10 +429,15 @@ internal sealed class FfmpegSessionRecording : ISessionRecording
         Signal();
     }
 
-    private void LogShift(MediaTimeline.Clock clock, TimeSpan shift)
+    private void NoteShift(MediaTimeline.Clock clock, TimeSpan shift)
     {
         if (shift != TimeSpan.Zero)
         {
+            if (clock == _avatarClock)
+            {
+                Interlocked.Add(ref _avatarShiftTicks, shift.Ticks);
+            }
+
             Log.SourceReanchored(_logger, clock.Name, _request.SessionId, shift);
         }
     }
