@@ -38,14 +38,11 @@ public sealed class SessionClipsTests(UncutRecordingFixture recording) : IClassF
             Assert.StartsWith("voice_task_", Path.GetFileName(clip.FilePath), StringComparison.Ordinal);
             Assert.InRange(clip.Start.TotalSeconds, uncut[i].Start - Frame, uncut[i].Start + 0.001);
             Assert.InRange(clip.End.TotalSeconds, uncut[i].End - 0.001, uncut[i].End + Frame);
-            var length = (clip.End - clip.Start).TotalSeconds;
             var probe = await MediaProbe.ProbeAsync(clip.FilePath);
             Assert.Equal(("h264", 1280, 720), (probe.Video.Codec, probe.Video.Width, probe.Video.Height));
             Assert.Equal("aac", Assert.Single(probe.Audio).Codec);
-            var (videoEnd, audioEnd) = await MediaProbe.DecodedEndsAsync(clip.FilePath);
-            TestContext.Current.TestOutputHelper?.WriteLine($"clip {i + 1}: {clip.Start.TotalSeconds:0.000}-{clip.End.TotalSeconds:0.000} s (uncut {uncut[i].Start:0.000}-{uncut[i].End:0.000}), video {videoEnd:0.000} s, audio {audioEnd:0.000} s");
-            Assert.True(Math.Abs(videoEnd - length) <= Frame + 0.001, $"clip {i + 1}: video lasts {videoEnd:0.000} s for a range of {length:0.000} s");
-            Assert.True(Math.Abs(audioEnd - length) <= Frame + 0.001, $"clip {i + 1}: audio lasts {audioEnd:0.000} s for a range of {length:0.000} s");
+            TestContext.Current.TestOutputHelper?.WriteLine($"clip {i + 1}: {clip.Start.TotalSeconds:0.000}-{clip.End.TotalSeconds:0.000} s (uncut {uncut[i].Start:0.000}-{uncut[i].End:0.000})");
+            await AssertLastsItsRangeAsync(clip);
         }
 
         // Cut across the restart on the recording's 25 fps grid.
@@ -99,11 +96,8 @@ public sealed class SessionClipsTests(UncutRecordingFixture recording) : IClassF
 
         var clip = Assert.Single(await SessionClips.CutPendingAsync(sidecarPath, _output.Options(), cancellationToken: ct));
 
-        var length = (clip.End - clip.Start).TotalSeconds;
-        Assert.InRange(length, 1.5 - Frame, 1.5 + Frame);
-        var (videoEnd, audioEnd) = await MediaProbe.DecodedEndsAsync(clip.FilePath);
-        Assert.True(Math.Abs(videoEnd - length) <= Frame + 0.001, $"video lasts {videoEnd:0.000} s for a range of {length:0.000} s");
-        Assert.True(Math.Abs(audioEnd - length) <= Frame + 0.001, $"audio lasts {audioEnd:0.000} s for a range of {length:0.000} s");
+        Assert.InRange((clip.End - clip.Start).TotalSeconds, 1.5 - Frame, 1.5 + Frame);
+        await AssertLastsItsRangeAsync(clip);
         var audio = await MediaProbe.DecodeAudioAsync(clip.FilePath);
         Assert.True(MediaProbe.Peak(audio, 0, 0.45) < 100, "the lost half second is silent");
         using var sidecar = JsonDocument.Parse(await File.ReadAllTextAsync(sidecarPath, ct));
@@ -131,11 +125,8 @@ public sealed class SessionClipsTests(UncutRecordingFixture recording) : IClassF
 
         var clip = Assert.Single(await SessionClips.CutPendingAsync(sidecarPath, _output.Options(), cancellationToken: ct));
 
-        var length = (clip.End - clip.Start).TotalSeconds;
-        Assert.InRange(length, 1.0 - Frame, 1.0 + Frame);
-        var (videoEnd, audioEnd) = await MediaProbe.DecodedEndsAsync(clip.FilePath);
-        Assert.True(Math.Abs(videoEnd - length) <= Frame + 0.001, $"video lasts {videoEnd:0.000} s for a range of {length:0.000} s");
-        Assert.True(Math.Abs(audioEnd - length) <= Frame + 0.001, $"audio lasts {audioEnd:0.000} s for a range of {length:0.000} s");
+        Assert.InRange((clip.End - clip.Start).TotalSeconds, 1.0 - Frame, 1.0 + Frame);
+        await AssertLastsItsRangeAsync(clip);
     }
 
     [Fact]
@@ -246,6 +237,16 @@ public sealed class SessionClipsTests(UncutRecordingFixture recording) : IClassF
     }
 
     public void Dispose() => _output.Dispose();
+
+    /// <summary>Asserts that the clip's decoded video and audio each last its range, within a frame.</summary>
+    private static async Task AssertLastsItsRangeAsync(RecordedClip clip)
+    {
+        var length = (clip.End - clip.Start).TotalSeconds;
+        var (videoEnd, audioEnd) = await MediaProbe.DecodedEndsAsync(clip.FilePath);
+        var name = Path.GetFileName(clip.FilePath);
+        Assert.True(Math.Abs(videoEnd - length) <= Frame + 0.001, $"{name}: video lasts {videoEnd:0.000} s for a range of {length:0.000} s");
+        Assert.True(Math.Abs(audioEnd - length) <= Frame + 0.001, $"{name}: audio lasts {audioEnd:0.000} s for a range of {length:0.000} s");
+    }
 
     private static List<(double Start, double End)> UncutRanges(string json)
     {
