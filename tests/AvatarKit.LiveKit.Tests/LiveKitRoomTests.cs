@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using AvatarKit.LiveKit.Native;
 using AvatarKit.Testing;
@@ -322,10 +324,11 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
         LiveKitServerFixture.RequireServer();
         var ct = Timeout(30);
         var connector = new LiveKitRoomConnector(Microsoft.Extensions.Options.Options.Create(new LiveKitOptions { ConnectTimeout = TimeSpan.FromSeconds(8), JoinRetries = 0 }));
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        // A socket bound but not listening keeps the port for this test (no other server or outgoing
+        // connection can be given it) while a connection to it is refused, as where no server listens.
+        using var reserved = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        reserved.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)reserved.LocalEndPoint!).Port;
 
         var error = await Assert.ThrowsAsync<RoomConnectionException>(() => connector.ConnectAsync(new Uri($"ws://127.0.0.1:{port}"), fixture.Server.CreateToken("any", "nobody"), ct));
 
