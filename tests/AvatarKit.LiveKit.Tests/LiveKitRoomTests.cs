@@ -179,8 +179,21 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
 
         var joined = new TaskCompletionSource<RoomParticipant>(TaskCreationOptions.RunContinuationsAsynchronously);
         var left = new TaskCompletionSource<RoomParticipant>(TaskCreationOptions.RunContinuationsAsynchronously);
-        room.ParticipantJoined += (_, e) => joined.TrySetResult(e.Participant);
-        room.ParticipantLeft += (_, e) => left.TrySetResult(e.Participant);
+        // Only the guest's events: an earlier test's participant may still be leaving the room.
+        room.ParticipantJoined += (_, e) =>
+        {
+            if (e.Participant.Identity == "viewer-guest")
+            {
+                joined.TrySetResult(e.Participant);
+            }
+        };
+        room.ParticipantLeft += (_, e) =>
+        {
+            if (e.Participant.Identity == "viewer-guest")
+            {
+                left.TrySetResult(e.Participant);
+            }
+        };
 
         var other = await fixture.JoinAvatarRoomAsync("viewer-guest", ct);
         Assert.Equal("viewer-guest", (await joined.Task.WaitAsync(ct)).Identity);
