@@ -217,13 +217,14 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
 
         var remote = await listener.WaitForTrackAsync("viewer-speaker", RoomTrackKind.Audio, ct);
         Assert.Equal(track.Track.Sid, remote.Sid);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var pump = Task.Run(
             async () =>
             {
-                for (var sent = 0L; !ct.IsCancellationRequested; sent += 480)
+                for (var sent = 0L; !stop.IsCancellationRequested; sent += 480)
                 {
                     using var frame = LiveKitTestMedia.CreateToneFrame(track.Format, sent, 480);
-                    await track.WriteAsync(frame, ct);
+                    await track.WriteAsync(frame, stop.Token);
                 }
             },
             ct);
@@ -250,8 +251,10 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
         Assert.InRange(frequency, LiveKitTestMedia.ToneFrequency - 5, LiveKitTestMedia.ToneFrequency + 5);
         var state = await fixture.Server.GetRoomAsync(LiveKitServerFixture.AvatarRoom, ct);
         Assert.True(state.Participants.Single(p => p.Identity == "viewer-speaker").Tracks.Single().Packets > 0);
-        await speaker.DisconnectAsync(ct);
+        // Writing into the track does not end with the room (the native source takes frames regardless): stop it.
+        await stop.CancelAsync();
         await pump.ContinueWith(_ => { }, TaskScheduler.Default);
+        await speaker.DisconnectAsync(ct);
     }
 
     [Fact]
