@@ -305,14 +305,11 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
                 await foreach (var frame in room.ReadVideoAsync(track, VideoPixelFormat.I420, ct))
                 {
                     frame.Dispose();
-                    frames++;
+                    Interlocked.Increment(ref frames);
                 }
             },
             ct);
-        while (frames < 5)
-        {
-            await Task.Delay(50, ct);
-        }
+        await WaitForAsync(() => Volatile.Read(ref frames) >= 5, ct);
 
         await fixture.Server.RemoveParticipantAsync(LiveKitServerFixture.AvatarRoom, "viewer-kicked", ct);
 
