@@ -89,6 +89,7 @@ public sealed class EmulatedAvatarOverLiveKitTests(LiveKitServerFixture fixture)
             await Task.Delay(50, ct); // a quiet baseline first
         }
 
+        var quietBefore = Snapshot(mouths).Select(m => m.Darkness).Order().ToList();
         var speak = new JsonObject { ["event_type"] = "avatar.speak_text", ["event_id"] = "speak-1", ["session_id"] = room.Name, ["text"] = "Hello from the LiveKit room." };
         await room.PublishDataAsync(Encoding.UTF8.GetBytes(speak.ToJsonString()), new RoomDataOptions { Topic = LiveAvatarEmulator.ControlTopic }, ct);
 
@@ -107,7 +108,20 @@ public sealed class EmulatedAvatarOverLiveKitTests(LiveKitServerFixture fixture)
             }
         }
 
-        await Task.Delay(300, ct); // the mouth closes after the speech
+        // The mouth closes after the speech: a frame that arrived after the end event shows it as closed as
+        // before the speech (the median quiet frame, with room for the codec's noise).
+        var endedAt = Count(mouths);
+        var closed = quietBefore[quietBefore.Count / 2] + 0.02;
+        using (var closing = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            closing.CancelAfter(TimeSpan.FromSeconds(30));
+            while (!Snapshot(mouths).Skip(endedAt).Any(m => m.Darkness <= closed) && !closing.IsCancellationRequested)
+            {
+                await Task.Delay(50, CancellationToken.None);
+            }
+        }
+
+        Assert.True(Snapshot(mouths).Skip(endedAt).Any(m => m.Darkness <= closed), $"the mouth did not close after the speech: {string.Join(", ", Snapshot(mouths).Skip(endedAt).Select(m => m.Darkness.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))} after it, closed at most {closed:0.000}");
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WhenAll(reading, listening));
         await responses.DisposeAsync();
@@ -121,6 +135,14 @@ public sealed class EmulatedAvatarOverLiveKitTests(LiveKitServerFixture fixture)
         var loudest = levels.Where(l => l.Speaking).Max(l => l.Dbfs);
         var baseline = levels.Where(l => !l.Speaking).Select(l => l.Dbfs).Order().ElementAt(levels.Count(l => !l.Speaking) / 2);
         Assert.True(loudest > -30 && loudest > baseline + 20, $"audio energy: speaking up to {loudest:0.0} dBFS, quiet median {baseline:0.0} dBFS");
+    }
+
+    private static List<T> Snapshot<T>(List<T> list)
+    {
+        lock (list)
+        {
+            return [.. list];
+        }
     }
 
     private static int Count<T>(List<T> list)

@@ -8,7 +8,8 @@ namespace AvatarKit.LiveKit.Tests;
 [Collection(LiveKitTestGroup.Name)]
 public sealed class LiveKitAudioInputTests(LiveKitServerFixture fixture)
 {
-    private static CancellationToken Timeout(int seconds = 30) =>
+    // A hang guard, generous for two test runs sharing two cores; tests end as soon as their condition holds.
+    private static CancellationToken Timeout(int seconds = 60) =>
         CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken, new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token).Token;
 
     [Fact]

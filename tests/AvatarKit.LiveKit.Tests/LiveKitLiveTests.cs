@@ -3,6 +3,7 @@ using System.Text;
 namespace AvatarKit.LiveKit.Tests;
 
 /// <summary>Against a real LiveKit server, when LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET are set.</summary>
+[Collection(LiveKitTestGroup.Name)]
 public sealed class LiveKitLiveTests
 {
     [Fact]

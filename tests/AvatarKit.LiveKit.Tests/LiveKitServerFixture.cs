@@ -3,6 +3,10 @@ using Microsoft.Extensions.Logging;
 
 namespace AvatarKit.LiveKit.Tests;
 
+/// <summary>
+/// Every class of this project that uses LiveKit's native library: one collection run on its own, as
+/// <see cref="AvatarKit.LiveKit.Native.FfiHandle.LiveCount"/> counts the handles of the whole process.
+/// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class LiveKitTestGroup : ICollectionFixture<LiveKitServerFixture>
 {
@@ -61,6 +65,25 @@ public sealed class LiveKitServerFixture : IAsyncLifetime
         }
 
         LoggerFactory.Dispose();
+    }
+
+    /// <summary>
+    /// Waits until the avatar's room sees no other participant. Until then it may hold handles of
+    /// tracks an earlier test published (it subscribes to everything), and drop them at any moment
+    /// when the server reports that test's participants gone. Once alone, the avatar's native handles
+    /// stay as they are while no one publishes: a test can compare the process-wide handle count.
+    /// </summary>
+    public static async Task WaitUntilNativeHandlesAreStableAsync(LiveKitServerFixture? fixture, CancellationToken cancellationToken)
+    {
+        if (fixture?._avatar is not { } avatar)
+        {
+            return; // no server, no avatar: nothing else in this collection holds handles between tests
+        }
+
+        while (avatar.Room.RemoteParticipants.Count > 0)
+        {
+            await Task.Delay(20, cancellationToken);
+        }
     }
 
     /// <summary>Joins the avatar's room as <paramref name="identity"/>.</summary>

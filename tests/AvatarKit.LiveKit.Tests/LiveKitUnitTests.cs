@@ -10,7 +10,7 @@ namespace AvatarKit.LiveKit.Tests;
 
 /// <summary>The package's own logic, and the native library on its own (no server).</summary>
 [Collection(LiveKitTestGroup.Name)]
-public sealed class LiveKitUnitTests
+public sealed class LiveKitUnitTests(LiveKitServerFixture fixture)
 {
     [Fact]
     public void The_native_library_fetched_by_the_build_loads_on_this_machine()
@@ -25,9 +25,10 @@ public sealed class LiveKitUnitTests
     }
 
     [Fact]
-    public void A_request_returns_an_owned_handle_that_is_dropped_exactly_once()
+    public async Task A_request_returns_an_owned_handle_that_is_dropped_exactly_once()
     {
         LiveKitServerFixture.RequireNativeLibrary();
+        await LiveKitServerFixture.WaitUntilNativeHandlesAreStableAsync(fixture, TestContext.Current.CancellationToken);
         var before = FfiHandle.LiveCount;
         var response = FfiClient.Instance.Request(new FfiRequest
         {
@@ -63,8 +64,9 @@ public sealed class LiveKitUnitTests
     }
 
     [Fact]
-    public void Owned_handles_nested_in_an_unused_event_are_all_found_and_dropped()
+    public async Task Owned_handles_nested_in_an_unused_event_are_all_found_and_dropped()
     {
+        await LiveKitServerFixture.WaitUntilNativeHandlesAreStableAsync(fixture, TestContext.Current.CancellationToken);
         var before = FfiHandle.LiveCount;
         var ffiEvent = new FfiEvent
         {
