@@ -15,18 +15,9 @@ public sealed class EmulateTests
     [Fact]
     public async Task Emulate_json_prints_urls_that_answer_and_stops_on_ctrl_c()
     {
-        using var cli = new CliProcess();
-        var lines = Channel.CreateUnbounded<string>();
-        using var graceful = new CancellationTokenSource();
-        using var forceful = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var run = cli.Command("emulate", "--json")
-            .WithStandardOutputPipe(PipeTarget.ToDelegate(line => lines.Writer.TryWrite(line)))
-            .ExecuteAsync(forceful.Token, graceful.Token);
+        await using var emulate = EmulateRun.Start("emulate", "--json");
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        var first = await lines.Reader.ReadAsync(timeout.Token);
-        using var json = JsonDocument.Parse(first);
+        using var json = JsonDocument.Parse(await emulate.ReadLineAsync());
         var root = json.RootElement;
         using var http = new HttpClient();
 
@@ -50,77 +41,42 @@ public sealed class EmulateTests
         Assert.True((await http.SendAsync(token, Ct)).IsSuccessStatusCode);
 
         Assert.True(root.TryGetProperty("livekit", out _));
-        await graceful.CancelAsync();
-
-        // A hang guard: a CLI still running 30 s after Ctrl+C is killed, and the test fails.
-        forceful.CancelAfter(TimeSpan.FromSeconds(30));
-        try
-        {
-            await run;
-        }
-        catch (OperationCanceledException) when (!forceful.IsCancellationRequested)
-        {
-            // CliWrap reports a graceful cancellation as cancelled; the process got SIGINT and exited.
-        }
     }
 
     [Fact]
     public async Task Emulate_on_chosen_ports_serves_each_emulator_on_its_port()
     {
         var ports = FreePorts(4);
-        using var cli = new CliProcess();
-        var lines = Channel.CreateUnbounded<string>();
-        using var graceful = new CancellationTokenSource();
-        using var forceful = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var run = cli.Command(
-                "emulate", "--json",
-                "--liveavatar-port", ports[0].ToString(CultureInfo.InvariantCulture),
-                "--heygen-port", ports[1].ToString(CultureInfo.InvariantCulture),
-                "--deepgram-port", ports[2].ToString(CultureInfo.InvariantCulture),
-                "--gemini-port", ports[3].ToString(CultureInfo.InvariantCulture))
-            .WithStandardOutputPipe(PipeTarget.ToDelegate(line => lines.Writer.TryWrite(line)))
-            .ExecuteAsync(forceful.Token, graceful.Token);
+        await using var emulate = EmulateRun.Start(
+            "emulate", "--json",
+            "--liveavatar-port", ports[0].ToString(CultureInfo.InvariantCulture),
+            "--heygen-port", ports[1].ToString(CultureInfo.InvariantCulture),
+            "--deepgram-port", ports[2].ToString(CultureInfo.InvariantCulture),
+            "--gemini-port", ports[3].ToString(CultureInfo.InvariantCulture));
 
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(60));
-            using var json = JsonDocument.Parse(await lines.Reader.ReadAsync(timeout.Token));
-            var root = json.RootElement;
-            Assert.Equal(new Uri($"http://127.0.0.1:{ports[0]}/"), new Uri(root.GetProperty("liveavatar").GetProperty("baseUrl").GetString()!));
-            Assert.Equal(new Uri($"http://127.0.0.1:{ports[1]}/"), new Uri(root.GetProperty("heygen").GetProperty("baseUrl").GetString()!));
-            Assert.Equal(new Uri($"http://127.0.0.1:{ports[2]}/"), new Uri(root.GetProperty("deepgram").GetProperty("baseUrl").GetString()!));
-            Assert.Equal(new Uri($"http://127.0.0.1:{ports[3]}/"), new Uri(root.GetProperty("gemini").GetProperty("baseUrl").GetString()!));
+        using var json = JsonDocument.Parse(await emulate.ReadLineAsync());
+        var root = json.RootElement;
+        Assert.Equal(new Uri($"http://127.0.0.1:{ports[0]}/"), new Uri(root.GetProperty("liveavatar").GetProperty("baseUrl").GetString()!));
+        Assert.Equal(new Uri($"http://127.0.0.1:{ports[1]}/"), new Uri(root.GetProperty("heygen").GetProperty("baseUrl").GetString()!));
+        Assert.Equal(new Uri($"http://127.0.0.1:{ports[2]}/"), new Uri(root.GetProperty("deepgram").GetProperty("baseUrl").GetString()!));
+        Assert.Equal(new Uri($"http://127.0.0.1:{ports[3]}/"), new Uri(root.GetProperty("gemini").GetProperty("baseUrl").GetString()!));
 
-            // Called on the chosen ports directly, not through the printed URLs.
-            using var http = new HttpClient();
-            using var avatars = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ports[0]}/v1/avatars/public");
-            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(avatars, Ct)).StatusCode);
+        // Called on the chosen ports directly, not through the printed URLs.
+        using var http = new HttpClient();
+        using var avatars = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ports[0]}/v1/avatars/public");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(avatars, Ct)).StatusCode);
 
-            using var token = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{ports[1]}/v1/streaming.create_token");
-            token.Headers.Add("X-Api-Key", root.GetProperty("heygen").GetProperty("apiKey").GetString());
-            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(token, Ct)).StatusCode);
+        using var token = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{ports[1]}/v1/streaming.create_token");
+        token.Headers.Add("X-Api-Key", root.GetProperty("heygen").GetProperty("apiKey").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(token, Ct)).StatusCode);
 
-            using var grant = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{ports[2]}/v1/auth/grant") { Content = JsonContent.Create(new { ttl_seconds = 30 }) };
-            grant.Headers.TryAddWithoutValidation("Authorization", $"Token {root.GetProperty("deepgram").GetProperty("apiKey").GetString()}");
-            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(grant, Ct)).StatusCode);
+        using var grant = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{ports[2]}/v1/auth/grant") { Content = JsonContent.Create(new { ttl_seconds = 30 }) };
+        grant.Headers.TryAddWithoutValidation("Authorization", $"Token {root.GetProperty("deepgram").GetProperty("apiKey").GetString()}");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(grant, Ct)).StatusCode);
 
-            using var model = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ports[3]}/v1beta/models/gemini-2.5-flash");
-            model.Headers.Add("x-goog-api-key", root.GetProperty("gemini").GetProperty("apiKey").GetString());
-            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(model, Ct)).StatusCode);
-        }
-        finally
-        {
-            await graceful.CancelAsync();
-            forceful.CancelAfter(TimeSpan.FromSeconds(30));
-            try
-            {
-                await run;
-            }
-            catch (OperationCanceledException) when (!forceful.IsCancellationRequested)
-            {
-            }
-        }
+        using var model = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ports[3]}/v1beta/models/gemini-2.5-flash");
+        model.Headers.Add("x-goog-api-key", root.GetProperty("gemini").GetProperty("apiKey").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(model, Ct)).StatusCode);
     }
 
     [Fact]
@@ -189,5 +145,55 @@ public sealed class EmulateTests
         }
 
         return [.. ports];
+    }
+
+    /// <summary>
+    /// <c>avatarkit emulate</c> running as a process, its stdout read line by line. Disposing sends Ctrl+C; a CLI still
+    /// running 30 s later is killed and the test fails (a hang guard).
+    /// </summary>
+    private sealed class EmulateRun : IAsyncDisposable
+    {
+        private readonly CliProcess _cli = new();
+        private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+        private readonly CancellationTokenSource _graceful = new();
+        private readonly CancellationTokenSource _forceful = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        private Task? _run;
+
+        public static EmulateRun Start(params string[] arguments)
+        {
+            var emulate = new EmulateRun();
+            emulate._run = emulate._cli.Command(arguments)
+                .WithStandardOutputPipe(PipeTarget.ToDelegate(line => emulate._lines.Writer.TryWrite(line)))
+                .ExecuteAsync(emulate._forceful.Token, emulate._graceful.Token);
+            return emulate;
+        }
+
+        /// <summary>Reads the next stdout line (a 60 s hang guard).</summary>
+        public async Task<string> ReadLineAsync()
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            return await _lines.Reader.ReadAsync(timeout.Token);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _graceful.CancelAsync();
+            _forceful.CancelAfter(TimeSpan.FromSeconds(30));
+            try
+            {
+                await _run!;
+            }
+            catch (OperationCanceledException) when (!_forceful.IsCancellationRequested)
+            {
+                // CliWrap reports a graceful cancellation as cancelled; the process got SIGINT and exited.
+            }
+            finally
+            {
+                _graceful.Dispose();
+                _forceful.Dispose();
+                _cli.Dispose();
+            }
+        }
     }
 }

@@ -8,15 +8,11 @@ namespace AvatarKit.LiveKit.Tests;
 [Collection(LiveKitTestGroup.Name)]
 public sealed class LiveKitAudioInputTests(LiveKitServerFixture fixture)
 {
-    // A hang guard, generous for two test runs sharing two cores; tests end as soon as their condition holds.
-    private static CancellationToken Timeout(int seconds = 60) =>
-        CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken, new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token).Token;
-
     [Fact]
     public async Task A_WAV_file_input_is_heard_by_another_participant_as_its_440_Hz_tone_and_completes_at_its_end()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         var wav = Path.Combine(Path.GetTempPath(), $"avatarkit-lk-tone-{Guid.NewGuid():N}.wav");
         try
         {
@@ -48,7 +44,7 @@ public sealed class LiveKitAudioInputTests(LiveKitServerFixture fixture)
     public async Task An_input_delivering_another_format_is_converted_and_streaming_stops_on_cancellation_then_dispose_unpublishes()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var listener = await fixture.JoinAvatarRoomAsync("viewer-input-listener", ct);
         await using var speaker = await fixture.JoinAvatarRoomAsync("viewer-input-speaker", ct);
         var input = new FixedFormatToneInput(new AudioFormat(24_000, 2));
@@ -77,7 +73,7 @@ public sealed class LiveKitAudioInputTests(LiveKitServerFixture fixture)
     public async Task An_input_that_fails_faults_the_completion_with_its_error()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var speaker = await fixture.JoinAvatarRoomAsync("viewer-input-broken", ct);
         await using var track = await speaker.PublishAudioAsync("broken", new FixedFormatToneInput(AudioFormat.Pcm16Mono48kHz, failAfterFrames: 10), cancellationToken: ct);
 

@@ -10,15 +10,11 @@ namespace AvatarKit.LiveKit.Tests;
 [Collection(LiveKitTestGroup.Name)]
 public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
 {
-    // A hang guard, generous for two test runs sharing two cores; tests end as soon as their condition holds.
-    private static CancellationToken Timeout(int seconds = 60) =>
-        CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken, new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token).Token;
-
     [Fact]
     public async Task A_dropped_signal_connection_is_resumed_and_frames_and_data_keep_flowing()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-resume", ct);
         var (states, reconnected) = WatchConnection(room);
         var track = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
@@ -67,7 +63,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
     public async Task A_refused_resume_ends_in_a_full_reconnect_with_new_subscriptions_and_working_data()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var listener = await fixture.JoinAvatarRoomAsync("viewer-restart-listener", ct);
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-restart", ct);
         await using var microphone = await room.PublishAudioAsync("mic", new ToneInput(), cancellationToken: ct);
@@ -152,7 +148,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
     public async Task A_cut_media_path_is_recovered_by_a_resume_or_a_new_join_and_video_audio_and_data_flow_again()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout(90);
+        var ct = LiveKitServerFixture.HangGuard(90);
         var clock = Stopwatch.StartNew();
         await using var resumed = await CutViewer.JoinAsync(fixture, "viewer-cut", clock, ct);
         await using var rejoined = await CutViewer.JoinAsync(fixture, "viewer-cut-rejoin", clock, ct);
@@ -173,7 +169,7 @@ public sealed class LiveKitReconnectTests(LiveKitServerFixture fixture)
     public async Task A_cut_media_path_the_server_gives_up_ends_in_a_clear_disconnect_with_its_reason()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout(60);
+        var ct = LiveKitServerFixture.HangGuard(60);
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-cut-refused", ct);
         var states = new ConcurrentQueue<(RoomConnectionState State, string? Reason)>();
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

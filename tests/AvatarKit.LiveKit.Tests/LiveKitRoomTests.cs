@@ -10,15 +10,11 @@ namespace AvatarKit.LiveKit.Tests;
 [Collection(LiveKitTestGroup.Name)]
 public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
 {
-    // A hang guard, generous for two test runs sharing two cores; tests end as soon as their condition holds.
-    private static CancellationToken Timeout(int seconds = 60) =>
-        CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken, new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token).Token;
-
     [Fact]
     public async Task Video_of_the_avatar_arrives_as_I420_frames_with_the_published_bar_colours()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-video", ct);
         var track = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
 
@@ -55,7 +51,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task Video_converted_natively_to_RGBA_matches_the_bar_colours()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-rgba", ct);
         var track = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
         using var reference = LiveKitTestMedia.CreateBarsFrame(320, 240, TimeSpan.Zero);
@@ -94,7 +90,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task Audio_of_the_avatar_arrives_at_the_requested_format_with_the_published_tone(int sampleRate, int channels)
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync($"viewer-audio-{sampleRate}-{channels}", ct);
         var track = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Audio, ct);
         var format = new AudioFormat(sampleRate, channels);
@@ -132,7 +128,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task Data_goes_both_ways_with_topics_and_destinations()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-data", ct);
         var replies = room.ReadDataAsync("agent-control", ct).GetAsyncEnumerator(ct);
         var next = replies.MoveNextAsync().AsTask();
@@ -156,7 +152,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task Lossy_data_without_a_topic_arrives_too()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-lossy", ct);
         var replies = room.ReadDataAsync(cancellationToken: ct).GetAsyncEnumerator(ct);
         var next = replies.MoveNextAsync().AsTask();
@@ -173,7 +169,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task Participants_joining_and_leaving_raise_events_and_update_the_list()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-watch", ct);
         var avatar = Assert.Single(room.RemoteParticipants, p => p.Identity == LiveKitServerFixture.AvatarIdentity);
         Assert.Equal([RoomTrackKind.Audio, RoomTrackKind.Video], avatar.Tracks.Select(t => t.Kind).Order());
@@ -209,7 +205,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task A_published_audio_track_reaches_the_server_and_the_other_participants()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var listener = await fixture.JoinAvatarRoomAsync("viewer-listener", ct);
         await using var speaker = await fixture.JoinAvatarRoomAsync("viewer-speaker", ct);
         await using var track = await speaker.PublishAudioAsync("mic", AudioFormat.Pcm16Mono48kHz, ct);
@@ -262,7 +258,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task A_slow_reader_loses_the_oldest_frames_and_they_are_counted()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-slow", ct);
         var track = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
 
@@ -288,7 +284,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task A_server_initiated_disconnect_ends_the_room_and_its_streams()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-kicked", ct);
         var track = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
         var disconnected = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -324,7 +320,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task A_token_signed_with_another_secret_is_refused_with_the_servers_reason()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         var token = LiveKitAccessToken.Create(fixture.Server.ApiKey, "not-the-secret", LiveKitServerFixture.AvatarRoom, "intruder");
 
         var error = await Assert.ThrowsAsync<RoomConnectionException>(() => fixture.Connector.ConnectAsync(fixture.Server.Url, token, ct));
@@ -337,7 +333,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task A_URL_where_no_server_listens_fails_with_a_clear_error_before_the_timeout()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         var connector = new LiveKitRoomConnector(Microsoft.Extensions.Options.Options.Create(new LiveKitOptions { ConnectTimeout = TimeSpan.FromSeconds(8), JoinRetries = 0 }));
         // A socket bound but not listening keeps the port for this test (no other server or outgoing
         // connection can be given it) while a connection to it is refused, as where no server listens.
@@ -354,7 +350,7 @@ public sealed class LiveKitRoomTests(LiveKitServerFixture fixture)
     public async Task Disposing_a_room_while_frames_flow_releases_every_native_handle()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await LiveKitServerFixture.WaitUntilNativeHandlesAreStableAsync(fixture, ct);
         var baseline = FfiHandle.LiveCount;
         var room = await fixture.JoinAvatarRoomAsync("viewer-dispose", ct);

@@ -38,6 +38,10 @@ public sealed class LiveKitServerFixture : IAsyncLifetime
         FakeLiveKitServer.UnavailableReason is not null && !LiveKitRoomConnector.CheckNativeLibrary().IsAvailable,
         $"LiveKit's native library was not fetched by the build: {FakeLiveKitServer.UnavailableReason}");
 
+    /// <summary>A hang guard, generous for two test runs sharing two cores; tests end as soon as their condition holds.</summary>
+    public static CancellationToken HangGuard(int seconds = 60) =>
+        CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken, new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token).Token;
+
     public static void RequireServer() => Assert.SkipWhen(FakeLiveKitServer.UnavailableReason is not null, FakeLiveKitServer.UnavailableReason ?? string.Empty);
 
     public async ValueTask InitializeAsync()

@@ -7,15 +7,11 @@ namespace AvatarKit.LiveKit.Tests;
 [Collection(LiveKitTestGroup.Name)]
 public sealed class LiveKitStatsTests(LiveKitServerFixture fixture)
 {
-    // A hang guard, generous for two test runs sharing two cores; tests end as soon as their condition holds.
-    private static CancellationToken Timeout(int seconds = 60) =>
-        CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken, new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token).Token;
-
     [Fact]
     public async Task Stats_of_the_avatars_tracks_count_bytes_packets_and_decoded_frames_that_grow_while_media_flows()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-stats", ct);
         var video = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Video, ct);
         var audio = await room.WaitForTrackAsync(LiveKitServerFixture.AvatarIdentity, RoomTrackKind.Audio, ct);
@@ -66,7 +62,7 @@ public sealed class LiveKitStatsTests(LiveKitServerFixture fixture)
     public async Task Stats_of_a_published_track_count_what_was_sent_and_unknown_tracks_are_refused()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-stats-sender", ct);
         await using var track = await room.PublishAudioAsync("mic", AudioFormat.Pcm16Mono48kHz, ct);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -113,7 +109,7 @@ public sealed class LiveKitStatsTests(LiveKitServerFixture fixture)
     public async Task Connection_quality_reports_arrive_for_each_participant_and_follow_the_servers_changes()
     {
         LiveKitServerFixture.RequireServer();
-        var ct = Timeout();
+        var ct = LiveKitServerFixture.HangGuard();
         await using var room = await fixture.JoinAvatarRoomAsync("viewer-quality", ct);
         var reports = Channel.CreateUnbounded<LiveKitConnectionQualityEventArgs>();
         room.ConnectionQualityChanged += (_, e) => reports.Writer.TryWrite(e);
